@@ -1,0 +1,66 @@
+/*
+ * Host: everything the firmware needs from the platform, as one small interface. Only
+ * `modules/host/moddable.ts` implements it, on the Moddable modules; the Node simulator runs that same
+ * file against Node implementations of those modules, so the core never learns where it runs.
+ */
+import type { PreferenceStore } from "../../config/settings";
+
+export interface TimerHandle {
+  readonly brand?: unknown;
+}
+
+export type WifiEvent = "connected" | "disconnected";
+
+export interface WifiOptions {
+  ssid: string;
+  password: string;
+}
+
+export interface WebSocketEvents {
+  /** The WebSocket handshake completed. */
+  onOpen(): void;
+  onText(text: string): void;
+  /** The connection ended or could not be made; no more events follow. */
+  onClose(): void;
+}
+
+export interface WebSocketHandle {
+  send(text: string): void;
+  close(): void;
+}
+
+export interface Host {
+  /** Manifest configuration (`mc/config`), the defaults under stored preferences. */
+  readonly manifest: Readonly<Record<string, unknown>>;
+  readonly preferences: PreferenceStore;
+  /** Device clock in ms: monotonic, never wraps. */
+  ticks(): number;
+  random(): number;
+  setTimer(callback: () => void, ms: number): TimerHandle;
+  clearTimer(timer: TimerHandle | undefined): void;
+  /** Joins Wi-Fi; `onEvent` reports "connected" once an address is had, "disconnected" when lost. */
+  joinWifi(options: WifiOptions, onEvent: (event: WifiEvent) => void): void;
+  leaveWifi(): void;
+  /** Opens a WebSocket to `url` (ws://host:port/path); `headers` alternate name and value. */
+  openWebSocket(url: string, headers: string[], events: WebSocketEvents): WebSocketHandle;
+  /** A line on the debug console (trace). */
+  log(text: string): void;
+  /** Why the chip last reset: power-on, deep-sleep, software, watchdog, panic, brownout or unknown. */
+  resetReason(): string;
+  restart(): void;
+}
+
+/** Splits ws://host:port/path into the parts the Moddable WebSocket client takes. */
+export function parseWebSocketUrl(url: string): { secure: boolean; host: string; port: number; path: string } | undefined {
+  const secure = url.startsWith("wss://");
+  if (!secure && !url.startsWith("ws://")) return undefined;
+  const rest = url.slice(secure ? 6 : 5);
+  const slash = rest.indexOf("/");
+  const authority = slash < 0 ? rest : rest.slice(0, slash);
+  const path = slash < 0 ? "/" : rest.slice(slash);
+  const colon = authority.lastIndexOf(":");
+  const host = colon < 0 ? authority : authority.slice(0, colon);
+  const port = colon < 0 ? (secure ? 443 : 80) : Number(authority.slice(colon + 1));
+  if (!host || !(port > 0 && port < 65536)) return undefined;
+  return { secure, host, port, path };
+}

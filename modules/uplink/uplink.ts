@@ -1,0 +1,182 @@
+/*
+ * Uplink: the session protocol of docs/protocol.md on top of an open link. It says `hello`, cuts batches
+ * from the store, keeps them in the AckWindow until the server acknowledges them, and answers pushed
+ * configuration. A reading leaves the store only when its batch is acknowledged; when the link drops,
+ * every unacknowledged reading is sent again on the next connection.
+ */
+import type { Host, TimerHandle, WebSocketHandle } from "../host/host";
+import type { LinkClient, LinkEventName } from "../link/link";
+import { LinkEvent } from "../link/link";
+import { BatchEncoder, type BatchHeader } from "../protocol/batch";
+import { ReadingStore, type Slice } from "../store/readings";
+import { AckWindow } from "./ack-window";
+
+export const PROTOCOL_VERSION = 1;
+const WINDOW = 4;
+/** Server error codes that mean "these credentials will not work": stop retrying until they change. */
+const REJECTIONS = ["unauthorized", "revoked", "unknown-device"];
+
+export interface UplinkOptions {
+  host: Host;
+  store: ReadingStore;
+  encoder: BatchEncoder;
+  /** What `hello` says; read at each connection so it is current. */
+  hello: () => Record<string, unknown>;
+  batchSize: () => number;
+  /** Longest a reading waits, in ms. */
+  maxLatency: () => number;
+  ackTimeout: () => number;
+  /** Applies pushed configuration; returns an error message, or "" when applied. */
+  applyConfig: (set: Record<string, unknown>) => string;
+  /** Reports a failure to the link. */
+  fail: (event: LinkEventName, reason: string) => void;
+}
+
+export class Uplink implements LinkClient {
+  /** Counters for `status`, hello and tests. */
+  sentBatches = 0;
+  acked = 0;
+  /** Readings the server refused with an error frame (dropped, so that one bad batch cannot jam the queue). */
+  rejected = 0;
+  /** Acks for sequence numbers never sent, and frames that did not parse: the server is wrong. */
+  bogus = 0;
+  /** Server's epoch ms minus device ticks, once a `welcome` said it; 0 until then. */
+  clockOffset = 0;
+  #options: UplinkOptions;
+  #socket: WebSocketHandle | undefined;
+  #window = new AckWindow(WINDOW);
+  #seq = 0;
+  #slice: Slice = { start: 0, count: 0, boot: 0, index: 0, interval: 0, newest: 0 };
+  #header: BatchHeader = { seq: 0, boot: 0, index: 0, interval: 0, age: 0, time: 0, channel: 0 };
+  #ackTimer: TimerHandle | undefined;
+
+  constructor(options: UplinkOptions) {
+    this.#options = options;
+  }
+
+  get connected(): boolean {
+    return this.#socket !== undefined;
+  }
+  get inFlight(): number {
+    return this.#window.length;
+  }
+
+  // LinkClient
+  online(socket: WebSocketHandle): void {
+    this.#socket = socket;
+    this.#seq = 0;
+    this.#window.clear();
+    this.#options.store.rewind();
+    const hello = this.#options.hello();
+    hello.t = "hello";
+    hello.v = PROTOCOL_VERSION;
+    socket.send(JSON.stringify(hello));
+    this.pump();
+  }
+
+  offline(): void {
+    this.#socket = undefined;
+    this.#window.clear();
+    this.#options.store.rewind();
+    this.#options.host.clearTimer(this.#ackTimer);
+    this.#ackTimer = undefined;
+  }
+
+  text(text: string): void {
+    let frame: { t?: unknown; s?: unknown; id?: unknown; set?: unknown; code?: unknown; msg?: unknown; time?: unknown };
+    try {
+      frame = JSON.parse(text);
+    } catch {
+      frame = {};
+    }
+    switch (frame?.t) {
+      case "ack":
+        if (typeof frame.s === "number") return this.#answered(frame.s, true);
+        break;
+      case "welcome":
+        if (typeof frame.time === "number") this.clockOffset = frame.time - this.#options.host.ticks();
+        return;
+      case "cfg":
+        if (frame.set && typeof frame.set === "object") return this.#configure(frame.id, frame.set as Record<string, unknown>);
+        break;
+      case "err":
+        return this.#error(String(frame.code), String(frame.msg ?? ""), frame.s);
+    }
+    this.bogus++;
+    this.#options.host.log(`uplink: ignored frame ${text.length > 80 ? text.slice(0, 80) + "…" : text}`);
+  }
+
+  /**
+   * Sends what is due: batches while the window has room and the store holds a full batch, or readings
+   * older than the maximum latency.
+   */
+  pump(): void {
+    const socket = this.#socket;
+    if (!socket) return;
+    const { store, encoder, host } = this.#options;
+    const size = this.#options.batchSize();
+    const slice = this.#slice;
+    const header = this.#header;
+    while (!this.#window.full && store.unsent) {
+      const now = host.ticks();
+      const oldest = store.oldestUnsentTime();
+      if (!store.hasFullBatch(size) && now - oldest < this.#options.maxLatency()) break;
+      if (!store.takeBatch(size, slice)) break;
+      header.seq = ++this.#seq;
+      header.boot = slice.boot;
+      header.index = slice.index;
+      header.interval = slice.interval;
+      header.age = now - slice.newest;
+      encoder.encode(header, store.values, slice.start, slice.count);
+      this.#window.push(header.seq, slice.boot, slice.index, slice.count, now);
+      this.sentBatches++;
+      socket.send(encoder.text());
+    }
+    this.#armAckTimer();
+  }
+
+  #answered(seq: number, stored: boolean): void {
+    const window = this.#window;
+    const at = window.find(seq);
+    if (at < 0) {
+      this.bogus++;
+      this.#options.host.log(`uplink: ack for unknown batch ${seq}`);
+      return;
+    }
+    window.done[at] = stored ? 1 : 2;
+    // Release in order; an answer out of order waits for the ones before it.
+    while (window.length && window.done[0]) {
+      const released = this.#options.store.release(window.boot[0], window.index[0], window.count[0]);
+      if (window.done[0] === 1) this.acked += released;
+      else this.rejected += released;
+      window.shift();
+    }
+    this.#armAckTimer();
+    this.pump();
+  }
+
+  #error(code: string, message: string, seq: unknown): void {
+    this.#options.host.log(`uplink: server error ${code}: ${message}`);
+    if (REJECTIONS.indexOf(code) >= 0) return this.#options.fail(LinkEvent.Rejected, `server: ${code}`);
+    if (typeof seq === "number" && code !== "storage" && this.#window.find(seq) >= 0) this.#answered(seq, false);
+    // A storage error keeps the batch: it is sent again after the reconnect that the ack timeout forces.
+  }
+
+  #configure(id: unknown, set: Record<string, unknown>): void {
+    const error = this.#options.applyConfig(set);
+    const reply = error ? { t: "cfgack", id, ok: false, err: error } : { t: "cfgack", id, ok: true };
+    this.#socket?.send(JSON.stringify(reply));
+  }
+
+  #armAckTimer(): void {
+    const host = this.#options.host;
+    host.clearTimer(this.#ackTimer);
+    this.#ackTimer = undefined;
+    if (!this.#window.length) return;
+    const due = this.#window.sentAt[0] + this.#options.ackTimeout() - host.ticks();
+    this.#ackTimer = host.setTimer(() => {
+      this.#ackTimer = undefined;
+      this.#options.fail(LinkEvent.Timeout, "no ack in time");
+    }, due > 0 ? due : 0);
+  }
+}

@@ -1,0 +1,270 @@
+/*
+ * Device frames (docs/protocol.md): parsing, validation and dating. Pure: the caller passes the text and
+ * the receive time, and gets back either a frame or the protocol error to answer with.
+ */
+import { decodeValues, type DecodedValues } from "../modules/protocol/values";
+
+export const PROTOCOL_VERSION = 1;
+
+/** Server limit on one frame (docs/protocol.md, close 1009). */
+export const MAX_FRAME_BYTES = 16384;
+
+/** A connection is closed (4009) at this many protocol errors. */
+export const MAX_PROTOCOL_ERRORS = 10;
+
+export const DEVICE_ID = /^[A-Za-z0-9_.-]{1,32}$/;
+
+/** Readings are dated no earlier than 2020-01-01 and no later than a minute ahead of the server clock. */
+export const EARLIEST_READING = Date.UTC(2020, 0, 1);
+export const MAX_FUTURE_MS = 60_000;
+
+export const Close = Object.freeze({
+  Normal: 1000,
+  GoingAway: 1001,
+  Unsupported: 1003,
+  Policy: 1008,
+  TooLarge: 1009,
+  Internal: 1011,
+  Unauthorized: 4001,
+  Revoked: 4003,
+  UnknownDevice: 4004,
+  TooManyErrors: 4009,
+});
+
+export type ErrorCode =
+  | "bad-json" | "bad-type" | "bad-field" | "bad-values" | "bad-seq" | "bad-time" | "no-hello" | "storage";
+
+export interface ProtocolError {
+  code: ErrorCode;
+  msg: string;
+  /** The batch's seq, when the error concerns a batch whose `s` could be read. */
+  s?: number;
+}
+
+export interface WakeFigures { awake?: number; connect?: number; retries?: number }
+export interface StoreFigures { n?: number; cap?: number; drop?: number }
+
+export interface Hello {
+  t: "hello";
+  v: number;
+  id: string;
+  fw: string;
+  boot: number;
+  rr: string;
+  mode?: string;
+  cfg?: Record<string, unknown>;
+  err?: string;
+  wake?: WakeFigures;
+  store?: StoreFigures;
+}
+
+export interface Batch {
+  t: "b";
+  s: number;
+  o: number;
+  k: number;
+  i: number;
+  /** Exactly one of `a` (age of the newest reading) and `T` (its epoch ms) is set. */
+  a?: number;
+  T?: number;
+  c: number;
+  n: number;
+  b: number;
+  values: (number | null)[];
+  faults: (string | null)[];
+}
+
+export interface CfgAck {
+  t: "cfgack";
+  id: number;
+  ok: boolean;
+  err?: string;
+}
+
+export type DeviceFrame = Hello | Batch | CfgAck;
+
+export type Parsed = { frame: DeviceFrame; error?: undefined } | { frame?: undefined; error: ProtocolError };
+
+/** One stored reading: identified by (device, boot, channel, idx), dated in epoch ms. */
+export interface Reading {
+  boot: number;
+  channel: number;
+  idx: number;
+  t: number;
+  centi: number | null;
+  fault: string | null;
+}
+
+/** Thrown inside validation only; `parseFrame` turns it into a returned error. */
+class Rejection extends Error {
+  constructor(readonly error: ProtocolError) {
+    super(error.msg);
+  }
+}
+
+type Fields = Record<string, unknown>;
+
+function reject(code: ErrorCode, msg: string, s?: number): never {
+  throw new Rejection(s === undefined ? { code, msg } : { code, msg, s });
+}
+
+// JSON cannot carry NaN or Infinity, but "NaN", 1e999 (parsed as Infinity) and 1.5 can arrive: an
+// integer field accepts only a finite integer within its range.
+function int(f: Fields, name: string, min: number, max: number, s?: number): number {
+  const value = f[name];
+  if (value === undefined) reject("bad-field", `${name} is missing`, s);
+  if (typeof value !== "number" || !Number.isInteger(value)) reject("bad-field", `${name} must be an integer`, s);
+  if (value < min || value > max) reject("bad-field", `${name} must be between ${min} and ${max}`, s);
+  return value;
+}
+
+function optionalInt(f: Fields, name: string, min: number, max: number, s?: number): number | undefined {
+  return f[name] === undefined ? undefined : int(f, name, min, max, s);
+}
+
+function text(f: Fields, name: string, maxLength: number): string {
+  const value = f[name];
+  if (value === undefined) reject("bad-field", `${name} is missing`);
+  if (typeof value !== "string" || value.length === 0 || value.length > maxLength)
+    reject("bad-field", `${name} must be a string of 1 to ${maxLength} characters`);
+  return value;
+}
+
+function optionalText(f: Fields, name: string, maxLength: number): string | undefined {
+  return f[name] === undefined ? undefined : text(f, name, maxLength);
+}
+
+function isObject(value: unknown): value is Fields {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function optionalObject(f: Fields, name: string): Fields | undefined {
+  const value = f[name];
+  if (value === undefined) return undefined;
+  if (!isObject(value)) reject("bad-field", `${name} must be an object`);
+  return value;
+}
+
+/** Figures such as `wake` and `store`: an object of optional non-negative integers. */
+function figures<K extends string>(f: Fields, name: string, keys: readonly K[]): Partial<Record<K, number>> | undefined {
+  const o = optionalObject(f, name);
+  if (o === undefined) return undefined;
+  const result: Partial<Record<K, number>> = {};
+  for (const key of keys) {
+    const value = optionalInt(o, key, 0, Number.MAX_SAFE_INTEGER);
+    if (value !== undefined) result[key] = value;
+  }
+  return result;
+}
+
+const U32 = 4294967295;
+const S32 = 2147483647;
+const YEAR_MS = 31536000000;
+
+function parseHello(f: Fields): Hello {
+  const hello: Hello = {
+    t: "hello",
+    v: int(f, "v", 0, S32),
+    id: text(f, "id", 32),
+    fw: text(f, "fw", 64),
+    boot: int(f, "boot", 0, U32),
+    rr: text(f, "rr", 32),
+  };
+  const mode = optionalText(f, "mode", 32);
+  if (mode !== undefined) hello.mode = mode;
+  const cfg = optionalObject(f, "cfg");
+  if (cfg !== undefined) hello.cfg = cfg;
+  const err = optionalText(f, "err", 200);
+  if (err !== undefined) hello.err = err;
+  const wake = figures(f, "wake", ["awake", "connect", "retries"] as const);
+  if (wake !== undefined) hello.wake = wake;
+  const store = figures(f, "store", ["n", "cap", "drop"] as const);
+  if (store !== undefined) hello.store = store;
+  return hello;
+}
+
+function decode(v: string, base: number, n: number, s: number): DecodedValues {
+  try {
+    return decodeValues(v, base, n);
+  } catch (e) {
+    return reject("bad-values", e instanceof RangeError ? e.message : "v does not decode", s);
+  }
+}
+
+function parseBatch(f: Fields): Batch {
+  const s = int(f, "s", 1, S32);
+  const o = int(f, "o", 0, U32, s);
+  const k = int(f, "k", 0, U32, s);
+  const i = int(f, "i", 1, 86400, s);
+  const a = optionalInt(f, "a", 0, YEAR_MS, s);
+  const T = optionalInt(f, "T", 0, Number.MAX_SAFE_INTEGER, s);
+  if ((a === undefined) === (T === undefined)) reject("bad-field", "exactly one of a and T is required", s);
+  const c = optionalInt(f, "c", 0, 15, s) ?? 0;
+  const n = int(f, "n", 1, 1024, s);
+  const b = int(f, "b", -32768, 32767, s);
+  const v = f.v;
+  if (typeof v !== "string") reject("bad-field", v === undefined ? "v is missing" : "v must be a string", s);
+  const decoded = decode(v, b, n, s);
+  const batch: Batch = { t: "b", s, o, k, i, c, n, b, values: decoded.values, faults: decoded.faults };
+  if (a !== undefined) batch.a = a;
+  if (T !== undefined) batch.T = T;
+  return batch;
+}
+
+function parseCfgAck(f: Fields): CfgAck {
+  const id = int(f, "id", 1, Number.MAX_SAFE_INTEGER);
+  const ok = f.ok;
+  if (typeof ok !== "boolean") reject("bad-field", "ok must be a boolean");
+  const ack: CfgAck = { t: "cfgack", id, ok };
+  const err = optionalText(f, "err", 200);
+  if (err !== undefined) ack.err = err;
+  return ack;
+}
+
+/** Parses and validates one text frame from a device. Never throws. */
+export function parseFrame(frameText: string): Parsed {
+  let value: unknown;
+  try {
+    value = JSON.parse(frameText);
+  } catch {
+    return { error: { code: "bad-json", msg: "frame is not JSON" } };
+  }
+  if (!isObject(value)) return { error: { code: "bad-json", msg: "frame is not a JSON object" } };
+  try {
+    switch (value.t) {
+      case "b": return { frame: parseBatch(value) };
+      case "hello": return { frame: parseHello(value) };
+      case "cfgack": return { frame: parseCfgAck(value) };
+      default: return { error: { code: "bad-type", msg: `unknown frame type ${JSON.stringify(value.t) ?? "(none)"}` } };
+    }
+  } catch (e) {
+    if (e instanceof Rejection) return { error: e.error };
+    throw e;
+  }
+}
+
+/**
+ * Dates a batch's readings received at `receivedAt`: reading j is taken (n − 1 − j) intervals before the
+ * newest, which is `receivedAt − a`, or `T`.
+ */
+export function dateReadings(batch: Batch, receivedAt: number): { readings: Reading[]; error?: undefined } | { readings?: undefined; error: ProtocolError } {
+  const newest = batch.T ?? receivedAt - (batch.a ?? 0);
+  const step = batch.i * 1000;
+  const oldest = newest - (batch.n - 1) * step;
+  if (oldest < EARLIEST_READING)
+    return { error: { code: "bad-time", msg: `readings would be dated ${new Date(oldest).toISOString()}, before 2020`, s: batch.s } };
+  if (newest > receivedAt + MAX_FUTURE_MS)
+    return { error: { code: "bad-time", msg: "readings would be dated more than a minute in the future", s: batch.s } };
+  const readings: Reading[] = [];
+  for (let j = 0; j < batch.n; j++) {
+    readings.push({
+      boot: batch.o,
+      channel: batch.c,
+      idx: batch.k + j,
+      t: oldest + j * step,
+      centi: batch.values[j],
+      fault: batch.faults[j],
+    });
+  }
+  return { readings };
+}
