@@ -1,0 +1,122 @@
+/*
+ * A Host for unit tests of device parts: a manual clock, timers fired by `advance`, seeded randomness,
+ * Wi-Fi and sockets driven by the test. No I/O, no real time.
+ */
+import type { Host, TimerHandle, WebSocketEvents, WebSocketHandle, WifiEvent, WifiOptions } from "../../modules/host/host";
+import type { PreferenceStore } from "../../config/settings";
+
+export class MemoryPreferences implements PreferenceStore {
+  map = new Map<string, string | number>();
+  writes = 0;
+  get(key: string) {
+    return this.map.get(key);
+  }
+  set(key: string, value: string | number) {
+    this.writes++;
+    this.map.set(key, value);
+  }
+  remove(key: string) {
+    this.map.delete(key);
+  }
+}
+
+export class FakeSocket implements WebSocketHandle {
+  sent: string[] = [];
+  closed = false;
+  constructor(readonly url: string, readonly headers: string[], readonly events: WebSocketEvents) {}
+  send(text: string) {
+    if (this.closed) throw new Error("send on a closed socket");
+    this.sent.push(text);
+  }
+  close() {
+    this.closed = true;
+  }
+  /** Frames sent, parsed. */
+  frames(): any[] {
+    return this.sent.map((text) => JSON.parse(text));
+  }
+}
+
+interface PendingTimer {
+  at: number;
+  seq: number;
+  callback: () => void;
+}
+
+export class FakeHost implements Host {
+  manifest: Record<string, unknown> = {};
+  preferences = new MemoryPreferences();
+  logs: string[] = [];
+  sockets: FakeSocket[] = [];
+  wifiJoins: WifiOptions[] = [];
+  wifiListener: ((event: WifiEvent) => void) | undefined;
+  /** Answer Wi-Fi joins at once with this event, or leave them pending when undefined. */
+  wifiAnswer: WifiEvent | undefined = "connected";
+  #now = 0;
+  #timers: PendingTimer[] = [];
+  #seq = 0;
+  #seed: number;
+
+  constructor(seed = 1) {
+    this.#seed = seed;
+  }
+
+  ticks() {
+    return this.#now;
+  }
+  random() {
+    this.#seed = (this.#seed * 1103515245 + 12345) & 0x7fffffff;
+    return this.#seed / 0x80000000;
+  }
+  setTimer(callback: () => void, ms: number): TimerHandle {
+    const timer = { at: this.#now + ms, seq: this.#seq++, callback };
+    this.#timers.push(timer);
+    return timer as unknown as TimerHandle;
+  }
+  clearTimer(timer: TimerHandle | undefined) {
+    const i = this.#timers.indexOf(timer as unknown as PendingTimer);
+    if (i >= 0) this.#timers.splice(i, 1);
+  }
+  joinWifi(options: WifiOptions, onEvent: (event: WifiEvent) => void) {
+    this.wifiJoins.push(options);
+    this.wifiListener = onEvent;
+    if (this.wifiAnswer) onEvent(this.wifiAnswer);
+  }
+  leaveWifi() {
+    this.wifiListener = undefined;
+  }
+  openWebSocket(url: string, headers: string[], events: WebSocketEvents): WebSocketHandle {
+    const socket = new FakeSocket(url, headers, events);
+    this.sockets.push(socket);
+    return socket;
+  }
+  log(text: string) {
+    this.logs.push(text);
+  }
+  resetReason() {
+    return "power-on";
+  }
+  restart() {}
+
+  get socket(): FakeSocket | undefined {
+    return this.sockets[this.sockets.length - 1];
+  }
+  /** Delay until the next timer, or undefined. */
+  nextTimer(): number | undefined {
+    if (!this.#timers.length) return undefined;
+    return Math.min(...this.#timers.map((t) => t.at)) - this.#now;
+  }
+  /** Moves the clock on by `ms`, firing due timers in order. */
+  advance(ms: number) {
+    const end = this.#now + ms;
+    for (;;) {
+      let next: PendingTimer | undefined;
+      for (const t of this.#timers) if (t.at <= end && (!next || t.at < next.at || (t.at === next.at && t.seq < next.seq))) next = t;
+      if (!next) break;
+      this.#timers.splice(this.#timers.indexOf(next), 1);
+      this.#now = next.at;
+      next.callback();
+    }
+    this.#now = end;
+  }
+}

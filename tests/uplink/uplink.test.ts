@@ -1,0 +1,154 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { Uplink } from "../../modules/uplink/uplink";
+import { ReadingStore } from "../../modules/store/readings";
+import { BatchEncoder } from "../../modules/protocol/batch";
+import { decodeValues } from "../../modules/protocol/values";
+import { Settings } from "../../config/settings";
+import { FakeHost, MemoryPreferences } from "../support/fake-host";
+
+function setup(batch = 5, latencyMs = 3600000) {
+  const host = new FakeHost();
+  const store = new ReadingStore(100);
+  const failures: string[] = [];
+  const settings = new Settings(new MemoryPreferences(), {});
+  const uplink = new Uplink({
+    host,
+    store,
+    encoder: new BatchEncoder(120),
+    hello: () => ({ id: "d1", boot: 3 }),
+    batchSize: () => batch,
+    maxLatency: () => latencyMs,
+    ackTimeout: () => 10000,
+    applyConfig: (set) => {
+      const applied = settings.apply(set, true);
+      return applied.ok ? "" : applied.error;
+    },
+    fail: (event, reason) => failures.push(`${event}:${reason}`),
+  });
+  const socket = host.openWebSocket("ws://x", [], { onOpen() {}, onText() {}, onClose() {} });
+  const sample = (k: number) => {
+    store.append(2000 + k, 3, k, 60, k * 60000);
+    uplink.pump();
+  };
+  return { host, store, uplink, socket: host.socket!, failures, settings, sample, open: () => uplink.online(socket) };
+}
+
+test("says hello first, then sends a batch when it is full", () => {
+  const { socket, sample, open } = setup();
+  open();
+  assert.deepEqual(socket.frames()[0], { id: "d1", boot: 3, t: "hello", v: 1 });
+  for (let k = 0; k < 4; k++) sample(k);
+  assert.equal(socket.sent.length, 1);
+  sample(4);
+  const batch = socket.frames()[1];
+  assert.deepEqual([batch.t, batch.s, batch.o, batch.k, batch.n, batch.i], ["b", 1, 3, 0, 5, 60]);
+  assert.deepEqual(decodeValues(batch.v, batch.b, batch.n).values, [2000, 2001, 2002, 2003, 2004]);
+});
+
+test("forgets readings only on their ack; an ack for a batch never sent changes nothing", () => {
+  const { store, uplink, socket, sample, open } = setup();
+  open();
+  for (let k = 0; k < 10; k++) sample(k);
+  assert.equal(socket.sent.length, 3);
+  uplink.text('{"t":"ack","s":99}');
+  assert.equal(store.count, 10);
+  assert.equal(uplink.bogus, 1);
+  uplink.text('{"t":"ack","s":1}');
+  assert.equal(store.count, 5);
+  assert.equal(uplink.acked, 5);
+});
+
+test("answers out of order release in order", () => {
+  const { store, uplink, sample, open } = setup();
+  open();
+  for (let k = 0; k < 10; k++) sample(k);
+  uplink.text('{"t":"ack","s":2}');
+  assert.equal(store.count, 10, "batch 1 not answered yet");
+  uplink.text('{"t":"ack","s":1}');
+  assert.equal(store.count, 0);
+});
+
+test("after a reconnect, unacknowledged readings are sent again with new sequence numbers", () => {
+  const { host, store, uplink, sample, open } = setup();
+  open();
+  for (let k = 0; k < 10; k++) sample(k);
+  uplink.text('{"t":"ack","s":1}');
+  uplink.offline();
+  const socket2 = host.openWebSocket("ws://x", [], { onOpen() {}, onText() {}, onClose() {} });
+  uplink.online(socket2);
+  const frames = host.socket!.frames();
+  assert.equal(frames[0].t, "hello");
+  assert.deepEqual([frames[1].s, frames[1].k, frames[1].n], [1, 5, 5]);
+  assert.equal(store.count, 5);
+});
+
+test("the window bounds batches in flight; acks let the backlog drain", () => {
+  const { uplink, socket, store, sample } = setup();
+  for (let k = 0; k < 40; k++) sample(k);
+  uplink.online(socket);
+  assert.equal(socket.sent.length, 1 + 4);
+  for (let s = 1; s <= 8; s++) uplink.text(`{"t":"ack","s":${s}}`);
+  assert.equal(store.count, 0);
+  assert.equal(socket.sent.length, 1 + 8);
+});
+
+test("no ack in time makes the link reconnect", () => {
+  const { host, failures, sample, open } = setup();
+  open();
+  for (let k = 0; k < 5; k++) sample(k);
+  host.advance(9999);
+  assert.deepEqual(failures, []);
+  host.advance(1);
+  assert.deepEqual(failures, ["Timeout:no ack in time"]);
+});
+
+test("a reading older than the maximum latency goes out in a short batch", () => {
+  const { host, socket, sample, open } = setup(10, 120000);
+  open();
+  sample(0);
+  host.advance(60000);
+  sample(1);
+  assert.equal(socket.sent.length, 1);
+  host.advance(60000);
+  sample(2);
+  assert.equal(socket.frames()[1].n, 3);
+});
+
+test("a batch the server refuses is dropped and counted, so it cannot jam the queue", () => {
+  const { store, uplink, sample, open } = setup();
+  open();
+  for (let k = 0; k < 5; k++) sample(k);
+  uplink.text('{"t":"err","code":"bad-values","msg":"x","s":1}');
+  assert.equal(store.count, 0);
+  assert.equal(uplink.rejected, 5);
+});
+
+test("credentials refused by the server suspend the link", () => {
+  const { uplink, failures, open } = setup();
+  open();
+  uplink.text('{"t":"err","code":"revoked","msg":"token revoked"}');
+  assert.deepEqual(failures, ["Rejected:server: revoked"]);
+});
+
+test("pushed configuration is validated, applied all-or-nothing and acknowledged", () => {
+  const { uplink, socket, settings, open } = setup();
+  open();
+  uplink.text('{"t":"cfg","id":7,"set":{"sample.interval":30,"batch.size":20}}');
+  assert.deepEqual(socket.frames().at(-1), { t: "cfgack", id: 7, ok: true });
+  assert.equal(settings.int("sample.interval"), 30);
+  uplink.text('{"t":"cfg","id":8,"set":{"batch.size":5,"sample.interval":0}}');
+  assert.deepEqual(socket.frames().at(-1), { t: "cfgack", id: 8, ok: false, err: "sample.interval must be between 1 and 86400 s" });
+  assert.equal(settings.int("batch.size"), 20, "nothing half-applied");
+  uplink.text('{"t":"cfg","id":9,"set":{"device.token":"x"}}');
+  assert.equal(socket.frames().at(-1).ok, false);
+});
+
+test("garbage from the server is counted and ignored", () => {
+  const { uplink, store, sample, open } = setup();
+  open();
+  for (let k = 0; k < 5; k++) sample(k);
+  for (const text of ["", "nope", "[]", "null", '{"t":"ack"}', '{"t":"ack","s":"1"}', '{"t":"zzz"}']) uplink.text(text);
+  assert.equal(uplink.bogus, 7);
+  assert.equal(store.count, 5);
+});
