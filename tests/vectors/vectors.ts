@@ -1,5 +1,5 @@
-/* Loads the shared protocol vectors (tests/vectors/protocol.json). */
-import { readFileSync } from "node:fs";
+/* The shared protocol vectors (tests/vectors/protocol.json), for the firmware's and the server's tests. */
+import data from "./protocol.json" with { type: "json" };
 
 export interface VectorReading {
   o: number;
@@ -20,7 +20,4 @@ export interface InvalidVector {
   error: string;
 }
 
-export const vectors = JSON.parse(readFileSync(new URL("./protocol.json", import.meta.url), "utf8")) as {
-  valid: ValidVector[];
-  invalid: InvalidVector[];
-};
+export const vectors = data as { valid: ValidVector[]; invalid: InvalidVector[] };
