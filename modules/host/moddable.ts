@@ -7,11 +7,68 @@ import Time from "time";
 import WiFi from "wifi";
 import Preference from "preference";
 import { Client } from "websocket";
+import { Socket } from "socket";
 import manifestConfig from "mc/config";
 import { parseWebSocketUrl, type Host, type TimerHandle, type WebSocketEvents, type WebSocketHandle, type WifiEvent, type WifiOptions } from "./host";
 import type { PreferenceStore } from "../../config/settings";
+import { findField } from "../../config/schema";
 
 const DOMAIN = "thermocast";
+
+interface RawSocket {
+  write(...data: unknown[]): number;
+  read(...args: unknown[]): unknown;
+  close(): void;
+  callback?: (message: number, value?: number) => void;
+}
+const SocketBase = Socket as unknown as new (options: object) => RawSocket;
+
+/**
+ * Moddable's TCP socket throws on a write, read or close once the peer has vanished (a reset, a refused
+ * connection that reported "connected" first), and its WebSocket client calls those from inside socket
+ * callbacks, where an exception aborts XS. This socket turns such a throw into the socket's own error
+ * message, delivered from a fresh turn, so the client takes its ordinary disconnect path.
+ */
+class GuardedSocket extends SocketBase {
+  #dead = false;
+
+  override write(...data: unknown[]): number {
+    if (this.#dead) return 0;
+    try {
+      return super.write(...data);
+    } catch {
+      this.#fail();
+      return 0;
+    }
+  }
+
+  override read(...args: unknown[]): unknown {
+    if (!this.#dead) {
+      try {
+        return super.read(...args);
+      } catch {
+        this.#fail();
+      }
+    }
+    return args[0] === String ? "" : args[0] === Number ? 0 : undefined;
+  }
+
+  override close(): void {
+    const dead = this.#dead;
+    this.#dead = true;
+    if (!dead) {
+      try {
+        super.close();
+      } catch {}
+    }
+  }
+
+  #fail(): void {
+    if (this.#dead) return;
+    this.#dead = true;
+    Timer.set(() => this.callback?.(-2), 0); // -2: Socket.error
+  }
+}
 
 class ModdablePreferences implements PreferenceStore {
   get(key: string): string | number | undefined {
@@ -35,8 +92,12 @@ export class ModdableHost implements Host {
   #wraps = 0;
 
   constructor() {
+    // Defaults come from the manifest's `config.thermocast` object, and from top-level config entries
+    // named like schema keys, which is what `mcconfig … server.url=ws://…` sets.
     const config = manifestConfig as unknown as Record<string, unknown>;
-    this.manifest = (config.thermocast ?? {}) as Record<string, unknown>;
+    const manifest: Record<string, unknown> = { ...(config.thermocast as Record<string, unknown> | undefined) };
+    for (const key in config) if (findField(key)) manifest[key] = config[key];
+    this.manifest = manifest;
   }
 
   ticks(): number {
@@ -75,7 +136,7 @@ export class ModdableHost implements Host {
   openWebSocket(url: string, headers: string[], events: WebSocketEvents): WebSocketHandle {
     const parts = parseWebSocketUrl(url);
     if (!parts || parts.secure) throw new Error(`cannot open ${url}`);
-    const client = new Client({ host: parts.host, port: parts.port, path: parts.path, headers });
+    const client = new Client({ host: parts.host, port: parts.port, path: parts.path, headers, Socket: GuardedSocket } as ConstructorParameters<typeof Client>[0]);
     let open = true;
     client.callback = (message: number, value?: unknown) => {
       if (!open) return;
@@ -88,7 +149,19 @@ export class ModdableHost implements Host {
     };
     return {
       send(text: string) {
-        client.write(text);
+        if (!open) return;
+        try {
+          client.write(text);
+        } catch {
+          // The peer went away before the client noticed: a write to a dead socket throws, and an
+          // exception escaping a callback aborts XS. Report the close from a fresh turn, not from
+          // inside the caller's loop.
+          open = false;
+          try {
+            client.close();
+          } catch {}
+          Timer.set(() => events.onClose(), 0);
+        }
       },
       close() {
         if (!open) return;

@@ -194,8 +194,10 @@ export class Link {
     };
     try {
       socket = this.#socket = this.#host.openWebSocket(url, ["Authorization", `Bearer ${settings.token}`], events);
-    } catch (e) {
-      this.fail(LinkEvent.Rejected, `cannot open ${url}`);
+    } catch {
+      // The platform could not even start a connection (no socket, no route): transient, like a refusal.
+      this.#pendingError = `cannot open ${url}`;
+      this.dispatch(LinkEvent.Closed);
     }
   }
 

@@ -1,0 +1,92 @@
+/*
+ * Builds the firmware with the user's Moddable SDK (`$MODDABLE`) and runs it in mcsim, headless.
+ * Release builds only: a debug build's makefile ends every mcsim on the machine by name. The mcsim this
+ * harness starts is ended through its own process group, never by name.
+ */
+import { spawn, execFile, type ChildProcess } from "node:child_process";
+import { mkdirSync, existsSync } from "node:fs";
+import { join } from "node:path";
+import { promisify } from "node:util";
+
+const run = promisify(execFile);
+export const MODDABLE = process.env.MODDABLE;
+export const SKIP_REASON = MODDABLE ? undefined : "MODDABLE is not set: the Moddable SDK tier is skipped (see README, 'Running in the Moddable simulator')";
+
+/** Runs mcconfig -m -p lin on `manifest` with `config` entries (key=value); returns the mc.so path. */
+export async function buildForSimulator(manifest: string, outDir: string, config: Record<string, string | number>): Promise<string> {
+  mkdirSync(outDir, { recursive: true });
+  const bin = join(MODDABLE!, "build", "bin", "lin", "release");
+  const args = ["-m", "-p", "lin", "-o", outDir, manifest, ...Object.entries(config).map(([k, v]) => `${k}=${v}`)];
+  const env = { ...process.env, PATH: `${bin}:${join(process.cwd(), "node_modules", ".bin")}:${process.env.PATH}` };
+  try {
+    await run("mcconfig", args, { env, cwd: join(manifest, ".."), maxBuffer: 64 << 20 });
+  } catch (e) {
+    const error = e as { stdout?: string; stderr?: string };
+    throw new Error(`mcconfig failed:\n${error.stdout?.slice(-4000)}\n${error.stderr?.slice(-4000)}`);
+  }
+  const name = manifest.endsWith("manifest.json") ? join(manifest, "..").split("/").pop()! : "main";
+  const so = join(outDir, "bin", "lin", "mc", "release", name, "mc.so");
+  if (!existsSync(so)) throw new Error(`mcconfig wrote no ${so}`);
+  return so;
+}
+
+export interface RunningSimulator {
+  lines: string[];
+  process: ChildProcess;
+  /** Resolves with the first trace line matching `pattern`. */
+  waitFor(pattern: RegExp, timeoutMs: number): Promise<string>;
+  stop(): Promise<void>;
+}
+
+export function startSimulator(so: string, home: string): RunningSimulator {
+  mkdirSync(home, { recursive: true }); // mcsim copies the app under XDG_CONFIG_HOME, which must exist
+  const bin = join(MODDABLE!, "build", "bin", "lin", "release");
+  const child = spawn("xvfb-run", ["-a", "stdbuf", "-oL", join(bin, "mcsim"), so], {
+    env: { ...process.env, XDG_CONFIG_HOME: home },
+    detached: true, // its own process group, so that stop() ends xvfb-run, Xvfb and mcsim together
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const lines: string[] = [];
+  const waiters: { pattern: RegExp; resolve: (line: string) => void }[] = [];
+  let partial = "";
+  const onData = (chunk: Buffer) => {
+    partial += chunk.toString("utf8");
+    let newline;
+    while ((newline = partial.indexOf("\n")) >= 0) {
+      const line = partial.slice(0, newline);
+      partial = partial.slice(newline + 1);
+      lines.push(line);
+      for (const waiter of [...waiters]) {
+        if (waiter.pattern.test(line)) {
+          waiters.splice(waiters.indexOf(waiter), 1);
+          waiter.resolve(line);
+        }
+      }
+    }
+  };
+  child.stdout!.on("data", onData);
+  child.stderr!.on("data", onData);
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  return {
+    lines,
+    process: child,
+    waitFor(pattern, timeoutMs) {
+      const seen = lines.find((line) => pattern.test(line));
+      if (seen) return Promise.resolve(seen);
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no line matching ${pattern} in ${timeoutMs} ms; mcsim said:\n${lines.slice(-30).join("\n")}`)), timeoutMs);
+        waiters.push({ pattern, resolve: (line) => { clearTimeout(timer); resolve(line); } });
+      });
+    },
+    async stop() {
+      if (child.exitCode === null && child.pid) {
+        try {
+          process.kill(-child.pid, "SIGTERM");
+        } catch {}
+        const killer = setTimeout(() => { try { process.kill(-child.pid!, "SIGKILL"); } catch {} }, 3000);
+        await exited;
+        clearTimeout(killer);
+      }
+    },
+  };
+}
