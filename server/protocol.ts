@@ -32,13 +32,16 @@ export const Close = Object.freeze({
 });
 
 export type ErrorCode =
-  | "bad-json" | "bad-type" | "bad-field" | "bad-values" | "bad-seq" | "bad-time" | "no-hello" | "storage";
+  | "bad-json" | "bad-type" | "bad-field" | "bad-values" | "bad-seq" | "bad-time" | "no-hello" | "storage"
+  | "unauthorized" | "revoked" | "unknown-device";
 
 export interface ProtocolError {
   code: ErrorCode;
   msg: string;
   /** The batch's seq, when the error concerns a batch whose `s` could be read. */
   s?: number;
+  /** Set when the connection must close after the err frame (1008 for a hello that is refused). */
+  close?: number;
 }
 
 export interface WakeFigures { awake?: number; connect?: number; retries?: number }
@@ -162,9 +165,13 @@ const S32 = 2147483647;
 const YEAR_MS = 31536000000;
 
 function parseHello(f: Fields): Hello {
+  // Checked first: another version may have other fields (docs/protocol.md, "Versioning").
+  const v = int(f, "v", 0, S32);
+  if (v !== PROTOCOL_VERSION)
+    throw new Rejection({ code: "bad-field", msg: `v: this server speaks protocol version ${PROTOCOL_VERSION}`, close: Close.Policy });
   const hello: Hello = {
     t: "hello",
-    v: int(f, "v", 0, S32),
+    v,
     id: text(f, "id", 32),
     fw: text(f, "fw", 64),
     boot: int(f, "boot", 0, U32),

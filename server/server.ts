@@ -10,7 +10,7 @@ import { WebSocketServer, type WebSocket } from "ws";
 import { apiHandler } from "./api";
 import { TelemetryDb, type TokenCheck } from "./db";
 import { consoleLog, type Log } from "./log";
-import { Close, DEVICE_ID, MAX_FRAME_BYTES } from "./protocol";
+import { Close, DEVICE_ID, MAX_FRAME_BYTES, type ErrorCode } from "./protocol";
 import { DeviceSession } from "./session";
 
 export interface ServerOptions {
@@ -37,10 +37,10 @@ export interface RunningServer {
 const DEVICE_PATH = /^\/v1\/device\/([^/?]*)$/;
 const SHUTDOWN_GRACE_MS = 2000;
 
-const REFUSAL: Record<Exclude<TokenCheck, "ok">, [code: number, reason: string]> = {
-  "unknown-device": [Close.UnknownDevice, "unknown device"],
-  "bad-token": [Close.Unauthorized, "missing or wrong token"],
-  revoked: [Close.Revoked, "token revoked"],
+const REFUSAL: Record<Exclude<TokenCheck, "ok">, [error: ErrorCode, close: number, reason: string]> = {
+  "unknown-device": ["unknown-device", Close.UnknownDevice, "unknown device"],
+  "bad-token": ["unauthorized", Close.Unauthorized, "missing or wrong token"],
+  revoked: ["revoked", Close.Revoked, "token revoked"],
 };
 
 function bearerToken(req: IncomingMessage): string | undefined {
@@ -75,16 +75,18 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
       return;
     }
-    // Refusals are sent as close codes after the upgrade: embedded clients see those, not HTTP statuses.
+    // Refusals come after the upgrade, as an err frame and a close code: embedded clients see those, not
+    // HTTP statuses (docs/protocol.md, "Connection and authentication").
     wss.handleUpgrade(req, socket, head, (ws) => admit(ws, match[1], bearerToken(req)));
   });
 
   function admit(ws: WebSocket, deviceId: string, token: string | undefined): void {
     const check: TokenCheck = DEVICE_ID.test(deviceId) ? db.checkToken(deviceId, token) : "unknown-device";
     if (check !== "ok") {
-      const [code, reason] = REFUSAL[check];
-      log({ level: "warn", event: "rejected", device: deviceId, code, msg: reason });
-      ws.close(code, reason);
+      const [error, close, reason] = REFUSAL[check];
+      log({ level: "warn", event: "rejected", device: deviceId, code: error, close, msg: reason });
+      ws.send(JSON.stringify({ t: "err", code: error, msg: reason }));
+      ws.close(close, reason);
       return;
     }
     // A device that reconnects before its old connection timed out replaces it.
@@ -108,7 +110,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const port = (http.address() as AddressInfo).port;
   const authority = host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
 
-  async function close(): Promise<void> {
+  let closing: Promise<void> | undefined;
+  // Idempotent: a test's cleanup may close a server its body already closed.
+  const close = () => (closing ??= shutdown());
+
+  async function shutdown(): Promise<void> {
     const closed = [...wss.clients].map((ws) => new Promise<void>((resolve) => {
       if (ws.readyState === ws.CLOSED) return resolve();
       const timer = setTimeout(() => ws.terminate(), SHUTDOWN_GRACE_MS);

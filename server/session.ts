@@ -33,8 +33,8 @@ export class DeviceSession {
     socket.on("message", (data, isBinary) => this.#receive(data, isBinary));
     // ws reports a frame over maxPayload (and invalid UTF-8) here, and closes the socket itself.
     socket.on("error", (error: Error & { code?: string }) => {
-      const code = error.code === "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH" ? Close.TooLarge : (error.code ?? "socket-error");
-      this.#rejected(code, error.message);
+      if (error.code === "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH") this.#rejected({ close: Close.TooLarge, msg: error.message });
+      else this.#rejected({ code: error.code ?? "socket-error", msg: error.message });
     });
   }
 
@@ -56,7 +56,7 @@ export class DeviceSession {
     // Frames that arrive after the server started closing (4009, 1008, shutdown) are not answered.
     if (this.#socket.readyState !== this.#socket.OPEN) return;
     if (isBinary) {
-      this.#rejected(Close.Unsupported, "binary frame");
+      this.#rejected({ close: Close.Unsupported, msg: "binary frame" });
       this.close(Close.Unsupported, "binary frames are not accepted");
       return;
     }
@@ -72,18 +72,8 @@ export class DeviceSession {
 
   #hello(hello: Hello): void {
     const { db, now, log } = this.#context;
-    if (hello.id !== this.deviceId) {
-      this.#rejected(Close.Policy, `hello for device ${hello.id}`);
-      this.close(Close.Policy, "hello id does not match the path");
-      return;
-    }
-    if (hello.v !== PROTOCOL_VERSION) {
-      const error: ProtocolError = { code: "bad-field", msg: `v: this server speaks protocol version ${PROTOCOL_VERSION}` };
-      this.#send({ t: "err", ...error });
-      this.#rejected(error.code, error.msg);
-      this.close(Close.Policy, "unsupported protocol version");
-      return;
-    }
+    if (hello.id !== this.deviceId)
+      return this.#protocolError({ code: "bad-field", msg: `id: hello for ${hello.id} on the connection of ${this.deviceId}`, close: Close.Policy });
     db.recordHello(hello, now());
     this.#helloed = true;
     this.#send({ t: "welcome", v: PROTOCOL_VERSION, time: now() });
@@ -106,7 +96,7 @@ export class DeviceSession {
       // Not the device's fault: not counted as a protocol error, and the same seq may be sent again.
       const msg = e instanceof Error ? e.message : String(e);
       this.#send({ t: "err", code: "storage", msg: "could not store the batch, retry later", s: batch.s });
-      this.#rejected("storage", msg, batch.s, "error");
+      this.#rejected({ code: "storage", msg, s: batch.s }, "error");
       return;
     }
     this.#lastSeq = batch.s;
@@ -121,15 +111,18 @@ export class DeviceSession {
     log({ level: ack.ok ? "info" : "warn", event: "config-answered", device: this.deviceId, id: ack.id, ok: ack.ok, err: ack.err });
   }
 
-  #protocolError(error: ProtocolError): void {
+  /** Answers with an err frame, which goes out before any close: a Moddable client sees no close codes. */
+  #protocolError({ close, ...error }: ProtocolError): void {
     this.#send({ t: "err", ...error });
-    this.#rejected(error.code, error.msg, error.s);
-    if (++this.#errors >= MAX_PROTOCOL_ERRORS) this.close(Close.TooManyErrors, "too many protocol errors");
+    const closing = close ?? (++this.#errors >= MAX_PROTOCOL_ERRORS ? Close.TooManyErrors : undefined);
+    if (closing === undefined) return this.#rejected(error);
+    this.#rejected({ ...error, close: closing });
+    this.close(closing, closing === Close.TooManyErrors ? "too many protocol errors" : "hello refused");
   }
 
-  /** The one log line of a rejected frame or connection. */
-  #rejected(code: string | number, msg: string, s?: number, level: "warn" | "error" = "warn"): void {
-    this.#context.log({ level, event: "rejected", device: this.deviceId, code, msg, ...(s === undefined ? {} : { s }) });
+  /** The one log line of a rejected frame: its err code and/or close code. */
+  #rejected(what: { code?: string; close?: number; msg: string; s?: number }, level: "warn" | "error" = "warn"): void {
+    this.#context.log({ level, event: "rejected", device: this.deviceId, ...what });
   }
 
   #send(frame: object): void {

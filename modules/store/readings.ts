@@ -32,45 +32,84 @@ export interface Slice {
   newest: number;
 }
 
+// Positions in the meta words.
+const HEAD = 0, COUNT = 1, DROPPED = 2, RUNS = 3, META_WORDS = 4;
+
 export class ReadingStore {
   readonly capacity: number;
+  readonly maxRuns: number;
   readonly values: Int16Array;
-  /** Readings dropped by the overflow policy since boot (or since restored). */
-  dropped = 0;
-  #head = 0;
-  #count = 0;
-  /** Readings at the head already handed out in batches awaiting their ack. */
+  /** Readings at the head already handed out in batches awaiting their ack (not kept across sleep). */
   #sent = 0;
-  // The run table, as parallel arrays so that it costs no objects.
+  // Everything else lives in typed arrays over one buffer, so that the whole store can sit in memory
+  // that survives deep sleep (RTC memory) and be checked and restored without copying or parsing.
+  #meta: Uint32Array;
+  #runTime: Float64Array;
   #runBoot: Uint32Array;
   #runIndex: Uint32Array;
   #runCount: Uint32Array;
   #runInterval: Uint32Array;
-  #runTime: Float64Array;
-  #runs = 0;
 
-  constructor(capacity: number, maxRuns = 8) {
+  /** Bytes of backing memory a store of `capacity` readings and `maxRuns` runs needs. */
+  static bytesFor(capacity: number, maxRuns = 8): number {
+    return maxRuns * 8 + maxRuns * 16 + META_WORDS * 4 + capacity * 2;
+  }
+
+  /**
+   * A store over `buffer` (from `byteOffset`, 8-byte aligned) when given, as it was left there; else over
+   * fresh memory, empty.
+   */
+  constructor(capacity: number, maxRuns = 8, buffer?: ArrayBuffer, byteOffset = 0) {
     this.capacity = capacity;
-    this.values = new Int16Array(capacity);
-    this.#runBoot = new Uint32Array(maxRuns);
-    this.#runIndex = new Uint32Array(maxRuns);
-    this.#runCount = new Uint32Array(maxRuns);
-    this.#runInterval = new Uint32Array(maxRuns);
-    this.#runTime = new Float64Array(maxRuns);
+    this.maxRuns = maxRuns;
+    const memory = buffer ?? new ArrayBuffer(ReadingStore.bytesFor(capacity, maxRuns));
+    let at = byteOffset;
+    this.#runTime = new Float64Array(memory, at, maxRuns);
+    at += maxRuns * 8;
+    this.#runBoot = new Uint32Array(memory, at, maxRuns);
+    at += maxRuns * 4;
+    this.#runIndex = new Uint32Array(memory, at, maxRuns);
+    at += maxRuns * 4;
+    this.#runCount = new Uint32Array(memory, at, maxRuns);
+    at += maxRuns * 4;
+    this.#runInterval = new Uint32Array(memory, at, maxRuns);
+    at += maxRuns * 4;
+    this.#meta = new Uint32Array(memory, at, META_WORDS);
+    at += META_WORDS * 4;
+    this.values = new Int16Array(memory, at, capacity);
+  }
+
+  /** Empties the store (a fresh or a discarded retained image). */
+  clear(): void {
+    this.#meta.fill(0);
+    this.#sent = 0;
+  }
+
+  /** True when the meta words describe a store this one could be (checked after a wake, with the CRC). */
+  isConsistent(): boolean {
+    const meta = this.#meta;
+    if (meta[HEAD] >= this.capacity || meta[COUNT] > this.capacity || meta[RUNS] > this.maxRuns) return false;
+    let total = 0;
+    for (let r = 0; r < meta[RUNS]; r++) total += this.#runCount[r];
+    return total === meta[COUNT] && (meta[COUNT] === 0) === (meta[RUNS] === 0);
   }
 
   get count(): number {
-    return this.#count;
+    return this.#meta[COUNT];
+  }
+  /** Readings dropped by the overflow policy, kept with the store. */
+  get dropped(): number {
+    return this.#meta[DROPPED];
   }
   /** Readings not yet handed out in a batch. */
   get unsent(): number {
-    return this.#count - this.#sent;
+    return this.#meta[COUNT] - this.#sent;
   }
 
   /** Appends one reading (centi-degrees or a fault value) sampled at device time `time`. */
   append(value: number, boot: number, index: number, interval: number, time: number): void {
-    if (this.#count === this.capacity) this.#dropOldest(1);
-    const last = this.#runs - 1;
+    if (this.#meta[COUNT] === this.capacity) this.#dropOldest(1);
+    const last = this.#meta[RUNS] - 1;
     const continues = last >= 0 &&
       this.#runBoot[last] === boot &&
       this.#runInterval[last] === interval &&
@@ -80,18 +119,18 @@ export class ReadingStore {
     if (continues) {
       this.#runCount[last]++;
     } else {
-      if (this.#runs === this.#runBoot.length) this.#dropOldest(this.#runCount[0]);
-      const r = this.#runs++;
+      if (this.#meta[RUNS] === this.maxRuns) this.#dropOldest(this.#runCount[0]);
+      const r = this.#meta[RUNS]++;
       this.#runBoot[r] = boot;
       this.#runIndex[r] = index;
       this.#runCount[r] = 1;
       this.#runInterval[r] = interval;
       this.#runTime[r] = time;
     }
-    let tail = this.#head + this.#count;
+    let tail = this.#meta[HEAD] + this.#meta[COUNT];
     if (tail >= this.capacity) tail -= this.capacity;
     this.values[tail] = value;
-    this.#count++;
+    this.#meta[COUNT]++;
   }
 
   /**
@@ -111,7 +150,7 @@ export class ReadingStore {
   hasFullBatch(size: number): boolean {
     const at = this.#locate(this.#sent);
     if (at < 0) return false;
-    return at < this.#runs - 1 || this.#runCount[at] - this.#offsetInRun >= size;
+    return at < this.#meta[RUNS] - 1 || this.#runCount[at] - this.#offsetInRun >= size;
   }
 
   /**
@@ -124,7 +163,7 @@ export class ReadingStore {
     const offset = this.#offsetInRun;
     const left = this.#runCount[at] - offset;
     const count = left < max ? left : max;
-    let start = this.#head + this.#sent;
+    let start = this.#meta[HEAD] + this.#sent;
     if (start >= this.capacity) start -= this.capacity;
     const interval = this.#runInterval[at];
     slice.start = start;
@@ -143,7 +182,7 @@ export class ReadingStore {
    * Returns how many readings were released.
    */
   release(boot: number, index: number, count: number): number {
-    if (this.#runs === 0) return 0;
+    if (this.#meta[RUNS] === 0) return 0;
     if (this.#runBoot[0] !== boot) return 0;
     const first = this.#runIndex[0];
     const end = index + count;
@@ -161,12 +200,12 @@ export class ReadingStore {
 
   /** Device time (ms) of the oldest reading held, or -1. */
   oldestTime(): number {
-    return this.#runs ? this.#runTime[0] : -1;
+    return this.#meta[RUNS] ? this.#runTime[0] : -1;
   }
 
   /** Run `r` (0 = oldest), for inspection and for the retained-memory layout. */
   run(r: number, into: Run): Run | undefined {
-    if (r < 0 || r >= this.#runs) return undefined;
+    if (r < 0 || r >= this.#meta[RUNS]) return undefined;
     into.boot = this.#runBoot[r];
     into.index = this.#runIndex[r];
     into.count = this.#runCount[r];
@@ -175,12 +214,12 @@ export class ReadingStore {
     return into;
   }
   get runs(): number {
-    return this.#runs;
+    return this.#meta[RUNS];
   }
 
   /** Value of the `i`-th oldest reading held. */
   valueAt(i: number): number {
-    let p = this.#head + i;
+    let p = this.#meta[HEAD] + i;
     if (p >= this.capacity) p -= this.capacity;
     return this.values[p];
   }
@@ -188,8 +227,8 @@ export class ReadingStore {
   #offsetInRun = 0;
   /** The run holding the `n`-th reading from the head, with its offset in `#offsetInRun`; -1 if none. */
   #locate(n: number): number {
-    if (n >= this.#count) return -1;
-    for (let r = 0; r < this.#runs; r++) {
+    if (n >= this.#meta[COUNT]) return -1;
+    for (let r = 0; r < this.#meta[RUNS]; r++) {
       const c = this.#runCount[r];
       if (n < c) {
         this.#offsetInRun = n;
@@ -201,17 +240,17 @@ export class ReadingStore {
   }
 
   #dropOldest(n: number): void {
-    this.dropped += n;
+    this.#meta[DROPPED] += n;
     this.#dropHead(n);
     this.#sent = this.#sent > n ? this.#sent - n : 0;
   }
 
   #dropHead(n: number): void {
-    if (n > this.#count) n = this.#count;
-    this.#head += n;
-    if (this.#head >= this.capacity) this.#head -= this.capacity;
-    this.#count -= n;
-    while (n > 0 && this.#runs > 0) {
+    if (n > this.#meta[COUNT]) n = this.#meta[COUNT];
+    this.#meta[HEAD] += n;
+    if (this.#meta[HEAD] >= this.capacity) this.#meta[HEAD] -= this.capacity;
+    this.#meta[COUNT] -= n;
+    while (n > 0 && this.#meta[RUNS] > 0) {
       const c = this.#runCount[0];
       if (n < c) {
         this.#runCount[0] = c - n;
@@ -225,7 +264,7 @@ export class ReadingStore {
   }
 
   #shiftRuns(): void {
-    const last = --this.#runs;
+    const last = --this.#meta[RUNS];
     this.#runBoot.copyWithin(0, 1, last + 1);
     this.#runIndex.copyWithin(0, 1, last + 1);
     this.#runCount.copyWithin(0, 1, last + 1);

@@ -87,3 +87,36 @@ test("the run table is bounded: a run past it drops the oldest run, counted", ()
   assert.equal(store.dropped, 1);
   assert.equal(store.valueAt(0), 2);
 });
+
+test("a store over given memory is found again as it was left, by a new instance (a wake)", () => {
+  const memory = new ArrayBuffer(ReadingStore.bytesFor(50, 4) + 8);
+  const before = new ReadingStore(50, 4, memory, 8);
+  before.clear();
+  fill(before, 0, 30);
+  before.append(7, 1, 40, 30, 99999);
+  const s = slice();
+  before.takeBatch(10, s);
+  before.release(1, 0, 10);
+
+  const after = new ReadingStore(50, 4, memory, 8);
+  assert.ok(after.isConsistent());
+  assert.equal(after.count, 21);
+  assert.equal(after.runs, 2);
+  assert.equal(after.unsent, 21, "nothing is in flight after a wake");
+  assert.equal(after.valueAt(0), 2010);
+  after.takeBatch(100, s);
+  assert.deepEqual([s.index, s.count, s.newest], [10, 20, 29 * 60000]);
+});
+
+test("meta words that cannot describe a store are caught", () => {
+  const memory = new ArrayBuffer(ReadingStore.bytesFor(10, 2));
+  const store = new ReadingStore(10, 2, memory);
+  fill(store, 0, 5);
+  assert.ok(store.isConsistent());
+  const meta = new Uint32Array(memory, 2 * 8 + 2 * 16, 4);
+  meta[1] = 6; // count no longer matches the runs
+  assert.equal(new ReadingStore(10, 2, memory).isConsistent(), false);
+  meta[1] = 5;
+  meta[0] = 10; // head out of range
+  assert.equal(new ReadingStore(10, 2, memory).isConsistent(), false);
+});
