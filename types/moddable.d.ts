@@ -1,12 +1,3 @@
-/*
- * The Moddable modules device code may use, from @moddable/typings (npm). Listed one by one so that
- * reaching for a module outside the adapter's set fails to type-check.
- */
+/* Device code's view of the platform: XS globals plus the Moddable modules the adapter may import. */
 /// <reference path="../node_modules/@moddable/typings/xs.d.ts" />
-/// <reference path="../node_modules/@moddable/typings/timer.d.ts" />
-/// <reference path="../node_modules/@moddable/typings/time.d.ts" />
-/// <reference path="../node_modules/@moddable/typings/wifi.d.ts" />
-/// <reference path="../node_modules/@moddable/typings/preference.d.ts" />
-/// <reference path="../node_modules/@moddable/typings/socket.d.ts" />
-/// <reference path="../node_modules/@moddable/typings/websocket.d.ts" />
-/// <reference path="../node_modules/@moddable/typings/mc/config.d.ts" />
+/// <reference path="./moddable-modules.d.ts" />

@@ -1,0 +1,15 @@
+/*
+ * The Moddable host modules the adapter (modules/host/moddable.ts) imports, from @moddable/typings (npm).
+ * Listed one by one so that reaching for a module outside this set fails to type-check. Node-side code
+ * that bundles the firmware sees these too, without XS's global typings.
+ */
+/// <reference path="../node_modules/@moddable/typings/timer.d.ts" />
+/// <reference path="../node_modules/@moddable/typings/time.d.ts" />
+/// <reference path="../node_modules/@moddable/typings/wifi.d.ts" />
+/// <reference path="../node_modules/@moddable/typings/preference.d.ts" />
+/// <reference path="../node_modules/@moddable/typings/socket.d.ts" />
+/// <reference path="../node_modules/@moddable/typings/websocket.d.ts" />
+/// <reference path="../node_modules/@moddable/typings/mc/config.d.ts" />
+
+/** XS's trace(), as the adapter uses it (the full declaration is in @moddable/typings/xs.d.ts). */
+declare function trace(...log: (string | number | boolean)[]): void;
