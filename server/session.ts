@@ -76,9 +76,11 @@ export class DeviceSession {
       return this.#protocolError({ code: "bad-field", msg: `id: hello for ${hello.id} on the connection of ${this.deviceId}`, close: Close.Policy });
     db.recordHello(hello, now());
     this.#helloed = true;
+    // Pending configuration goes before the welcome: a battery device that woke only to check in may
+    // sleep as soon as it has its welcome.
+    for (const push of db.pendingConfigPushes(this.deviceId)) this.deliverConfig(push);
     this.#send({ t: "welcome", v: PROTOCOL_VERSION, time: now() });
     log({ level: "info", event: "hello", device: this.deviceId, fw: hello.fw, boot: hello.boot, rr: hello.rr, mode: hello.mode, err: hello.err });
-    for (const push of db.pendingConfigPushes(this.deviceId)) this.deliverConfig(push);
   }
 
   #batch(batch: Batch): void {
