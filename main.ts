@@ -12,28 +12,53 @@ import { Uplink } from "./modules/uplink/uplink";
 import { Sampler } from "./modules/sampler/sampler";
 import { SimulatedProbe } from "./sensors/simulated/probe";
 import { ProbeSignal } from "./sensors/simulated/signal";
+import { WakeState, STORE_OFFSET } from "./modules/power/retained";
+import { DutyCycle } from "./modules/power/duty-cycle";
 
 export const FIRMWARE_VERSION = "0.1.0";
-/** 2 bytes a reading: 512 readings are 1 KiB, 8.5 hours at one a minute. */
+/** Always-on mode: 2 bytes a reading in RAM, 512 readings are 1 KiB, 8.5 hours at one a minute. */
 const STORE_CAPACITY = 512;
+/** Battery mode: the store fills the retained memory the platform has (docs/power.md). */
+const RETAINED_RUNS = 4;
 const MAX_BATCH = 120;
+/** Battery mode: the most a wake may stay awake, whatever the network does. */
+const AWAKE_CAP_MS = 15000;
+/** Battery mode: connect at least this often to pick up pushed configuration. */
+const CHECK_IN_MS = 6 * 3600 * 1000;
 
 export default function main(): void {
-  const host = new ModdableHost();
+  const host = new ModdableHost(main);
   const settings = new Settings(host.preferences, host.manifest);
   for (const warning of settings.warnings) host.log(`config: ${warning}`);
 
-  const boots = host.preferences.get("boots");
-  const boot = typeof boots === "number" ? boots + 1 : 1;
-  host.preferences.set("boots", boot);
+  // Boots are counted in flash, once per cold boot: a deep-sleep wake is not a boot.
   const resetReason = host.resetReason();
+  const boots = host.preferences.get("boots");
+  let boot = typeof boots === "number" ? boots : 0;
+  if (resetReason !== "deep-sleep" || !boot) host.preferences.set("boots", ++boot);
 
-  const store = new ReadingStore(STORE_CAPACITY);
+  let wake: WakeState | undefined;
+  let fresh = true;
+  if (settings.text("mode") === "battery") {
+    const memory = host.retainedMemory(0);
+    const capacity = memory ? Math.floor((memory.byteLength - STORE_OFFSET - ReadingStore.bytesFor(0, RETAINED_RUNS)) / 2) : 0;
+    if (memory && capacity > 0) {
+      wake = new WakeState(memory, capacity, RETAINED_RUNS);
+      const found = wake.restore();
+      if (found === "corrupt") host.log("power: retained image corrupt, discarded");
+      fresh = found !== "restored";
+      if (!fresh && resetReason === "deep-sleep") host.resumeClock(wake.clock);
+    } else {
+      host.log("power: no retained memory on this platform, running always-on");
+    }
+  }
+  const store = wake ? wake.store : new ReadingStore(STORE_CAPACITY);
   const probe = new SimulatedProbe({
     sensor: { io: new ProbeSignal({ seed: boot }) },
     ticks: () => host.ticks(),
   });
 
+  const accessPoint = new Uint8Array(6);
   const linkSettings = (): LinkSettings => ({
     ssid: settings.text("wifi.ssid"),
     password: settings.text("wifi.password"),
@@ -42,6 +67,9 @@ export default function main(): void {
     token: settings.text("device.token"),
     backoffBase: settings.int("link.backoff.base"),
     backoffCap: settings.int("link.backoff.cap"),
+    oneShot: wake !== undefined,
+    bssid: wake && wake.bssid(accessPoint) ? accessPoint : undefined,
+    channel: wake?.channel,
   });
 
   const uplink: Uplink = new Uplink({
@@ -60,7 +88,8 @@ export default function main(): void {
         "batch.latency": settings.int("batch.latency"),
       },
       err: link.takeError() || undefined,
-      store: { n: store.count, cap: store.capacity, drop: store.dropped },
+      store: { n: store.count, cap: store.capacity, drop: store.dropped, corrupt: wake?.corrupt },
+      wake: wake ? { awake: wake.awakeMs, connect: wake.connectMs, retries: wake.retries, n: wake.wakes } : undefined,
     }),
     batchSize: () => settings.int("batch.size"),
     maxLatency: () => settings.int("batch.latency") * 1000,
@@ -89,6 +118,17 @@ export default function main(): void {
     if (keys.length) host.log(`config: changed ${keys.join(", ")}`);
   }
 
+  if (wake) {
+    new DutyCycle(host, wake, probe, uplink, link, {
+      interval: () => settings.int("sample.interval"),
+      batchSize: () => settings.int("batch.size"),
+      maxLatency: () => settings.int("batch.latency") * 1000,
+      awakeCap: () => AWAKE_CAP_MS,
+      checkIn: () => CHECK_IN_MS,
+      isAlarm: () => false,
+    }).wake(fresh, boot);
+    return;
+  }
   host.log(`thermocast ${FIRMWARE_VERSION} boot ${boot} (${resetReason}) as ${settings.text("device.id")}`);
   sampler.start();
   link.start();

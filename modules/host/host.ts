@@ -14,6 +14,9 @@ export type WifiEvent = "connected" | "disconnected";
 export interface WifiOptions {
   ssid: string;
   password: string;
+  /** The access point to join straight away, skipping the scan (with `channel`). */
+  bssid?: Uint8Array;
+  channel?: number;
 }
 
 export interface WebSocketEvents {
@@ -33,8 +36,19 @@ export interface Host {
   /** Manifest configuration (`mc/config`), the defaults under stored preferences. */
   readonly manifest: Readonly<Record<string, unknown>>;
   readonly preferences: PreferenceStore;
-  /** Device clock in ms: monotonic, never wraps. */
+  /** Device clock in ms: monotonic, never wraps, and continues across deep sleep once resumed. */
   ticks(): number;
+  /** After a wake: the device clock continues from `ms` (what it read when going to sleep, plus the sleep). */
+  resumeClock(ms: number): void;
+  /**
+   * Memory of at least `bytes` that keeps its contents through deep sleep (not through a power loss), or
+   * undefined when the platform has none that large.
+   */
+  retainedMemory(bytes: number): ArrayBuffer | undefined;
+  /** Sleeps so that main() runs again `ms` from now. Does not return on a board. */
+  deepSleep(ms: number): void;
+  /** The access point joined (6 bytes into `bssid`) and its channel, or 0 when not known. */
+  accessPoint(bssid: Uint8Array): number;
   random(): number;
   setTimer(callback: () => void, ms: number): TimerHandle;
   clearTimer(timer: TimerHandle | undefined): void;

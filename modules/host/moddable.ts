@@ -9,6 +9,8 @@ import Preference from "preference";
 import { Client } from "websocket";
 import { Socket } from "socket";
 import manifestConfig from "mc/config";
+import Net from "net";
+import Power from "native/power";
 import { parseWebSocketUrl, type Host, type TimerHandle, type WebSocketEvents, type WebSocketHandle, type WifiEvent, type WifiOptions } from "./host";
 import type { PreferenceStore } from "../../config/settings";
 import { findField } from "../../config/schema";
@@ -90,8 +92,13 @@ export class ModdableHost implements Host {
   // Time.ticks is a 32-bit millisecond counter on the boards: unwrap it.
   #lastTicks = 0;
   #wraps = 0;
+  /** Device clock at boot: 0 after a power-on, the clock read before sleeping (plus the sleep) after a wake. */
+  #clockBase = 0;
+  #main: () => void;
 
-  constructor() {
+  /** `main` is what an emulated wake runs again (the desktop simulator cannot reboot). */
+  constructor(main: () => void) {
+    this.#main = main;
     // Defaults come from the manifest's `config.thermocast` object, and from top-level config entries
     // named like schema keys, which is what `mcconfig … server.url=ws://…` sets.
     const config = manifestConfig as unknown as Record<string, unknown>;
@@ -104,7 +111,31 @@ export class ModdableHost implements Host {
     const ticks = Time.ticks >>> 0;
     if (ticks < this.#lastTicks) this.#wraps++;
     this.#lastTicks = ticks;
-    return this.#wraps * 4294967296 + ticks;
+    return this.#clockBase + this.#wraps * 4294967296 + ticks;
+  }
+
+  resumeClock(ms: number): void {
+    this.#clockBase = 0;
+    this.#clockBase = ms - this.ticks();
+  }
+
+  retainedMemory(bytes: number): ArrayBuffer | undefined {
+    return Power.retained(bytes);
+  }
+
+  deepSleep(ms: number): void {
+    this.leaveWifi();
+    Power.deepSleep(ms, this.#main);
+  }
+
+  accessPoint(bssid: Uint8Array): number {
+    const text = Net.get("BSSID");
+    const channel = (Net.get as (what: string) => unknown)("CHANNEL");
+    if (typeof text !== "string" || typeof channel !== "number" || !channel) return 0;
+    const parts = text.split(":");
+    if (parts.length !== 6) return 0;
+    for (let i = 0; i < 6; i++) bssid[i] = parseInt(parts[i], 16);
+    return channel;
   }
 
   random(): number {
@@ -121,7 +152,13 @@ export class ModdableHost implements Host {
 
   joinWifi(options: WifiOptions, onEvent: (event: WifiEvent) => void): void {
     this.leaveWifi();
-    this.#wifi = new WiFi({ ssid: options.ssid, password: options.password }, (message) => {
+    const join: { ssid: string; password: string; bssid?: ArrayBuffer; channel?: number } = { ssid: options.ssid, password: options.password };
+    if (options.bssid && options.channel) {
+      // A known access point: no scan, the shortest association (see docs/power.md).
+      join.bssid = options.bssid.slice().buffer;
+      join.channel = options.channel;
+    }
+    this.#wifi = new WiFi(join as ConstructorParameters<typeof WiFi>[0], (message) => {
       if (message === WiFi.gotIP) onEvent("connected");
       else if (message === WiFi.disconnected || message === WiFi.lostIP) onEvent("disconnected");
     });
@@ -176,10 +213,10 @@ export class ModdableHost implements Host {
   }
 
   resetReason(): string {
-    return "unknown";
+    return Power.resetReason();
   }
 
   restart(): void {
-    throw new Error("restart is not available on this platform");
+    Power.restart();
   }
 }

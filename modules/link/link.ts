@@ -71,6 +71,14 @@ export interface LinkSettings {
   token: string;
   backoffBase: number;
   backoffCap: number;
+  /**
+   * Battery mode: one attempt per wake. Instead of waiting out a backoff delay awake, the link reports
+   * it through `onRest` and stays put; the caller sleeps and keeps the delay across the sleep.
+   */
+  oneShot?: boolean;
+  /** Access point of the last join (6 bytes) and its channel, for a fast re-join; channel 0 when unknown. */
+  bssid?: Uint8Array;
+  channel?: number;
 }
 
 /** The session protocol on top of an open socket (modules/uplink). */
@@ -93,6 +101,8 @@ export class Link {
   readonly backoff: Backoff;
   /** Observers, for the console and for tests: every transition taken. */
   onTransition: ((from: LinkStateName, event: LinkEventName, to: LinkStateName) => void) | undefined;
+  /** One-shot mode: the link gave up for this wake; try again no sooner than `delay` ms from now. */
+  onRest: ((delay: number) => void) | undefined;
   #host: Host;
   #settings: LinkSettings;
   #client: LinkClient;
@@ -165,7 +175,8 @@ export class Link {
     if (this.#wifiUp) return this.dispatch(LinkEvent.WifiUp);
     if (!settings.ssid) return this.fail(LinkEvent.Rejected, "wifi.ssid is not set");
     this.#arm(WIFI_TIMEOUT, LinkEvent.Timeout, "wifi join timed out");
-    this.#host.joinWifi({ ssid: settings.ssid, password: settings.password }, (event) => {
+    const options = { ssid: settings.ssid, password: settings.password, bssid: settings.bssid, channel: settings.channel };
+    this.#host.joinWifi(options, (event) => {
       this.#wifiUp = event === "connected";
       if (!this.#wifiUp) this.#pendingError ||= "wifi disconnected";
       this.dispatch(this.#wifiUp ? LinkEvent.WifiUp : LinkEvent.WifiDown);
@@ -211,8 +222,8 @@ export class Link {
     this.#drop();
     if (this.#pendingError) this.lastError = this.#pendingError;
     this.#pendingError = "";
-    const delay = this.backoff.next(this.#host.random());
-    this.#arm(delay < 0 ? SUSPEND_RETRY : delay, LinkEvent.RetryDue, "");
+    const next = this.backoff.next(this.#host.random());
+    this.#rest(next < 0 ? SUSPEND_RETRY : next);
   }
 
   suspend(): void {
@@ -220,7 +231,7 @@ export class Link {
     this.lastError = this.#pendingError || "rejected";
     this.#pendingError = "";
     this.#host.log(`link: suspended: ${this.lastError}`);
-    this.#arm(SUSPEND_RETRY, LinkEvent.RetryDue, "");
+    this.#rest(SUSPEND_RETRY);
   }
 
   shutDown(): void {
@@ -234,6 +245,11 @@ export class Link {
     const error = this.lastError;
     this.lastError = "";
     return error;
+  }
+
+  #rest(delay: number): void {
+    if (this.#settings.oneShot) this.onRest?.(delay);
+    else this.#arm(delay, LinkEvent.RetryDue, "");
   }
 
   #arm(ms: number, event: LinkEventName, reason: string): void {

@@ -42,6 +42,11 @@ export class Uplink implements LinkClient {
   bogus = 0;
   /** Server's epoch ms minus device ticks, once a `welcome` said it; 0 until then. */
   clockOffset = 0;
+  /** Send every unsent reading now, full batch or not (a battery wake that already paid for the radio). */
+  flush = false;
+  /** Called when the server has welcomed this connection and acknowledged everything held. */
+  onIdle: (() => void) | undefined;
+  #welcomed = false;
   #options: UplinkOptions;
   #socket: WebSocketHandle | undefined;
   #window = new AckWindow(WINDOW);
@@ -64,6 +69,7 @@ export class Uplink implements LinkClient {
   // LinkClient
   online(socket: WebSocketHandle): void {
     this.#socket = socket;
+    this.#welcomed = false;
     this.#seq = 0;
     this.#window.clear();
     this.#options.store.rewind();
@@ -95,7 +101,8 @@ export class Uplink implements LinkClient {
         break;
       case "welcome":
         if (typeof frame.time === "number") this.clockOffset = frame.time - this.#options.host.ticks();
-        return;
+        this.#welcomed = true;
+        return this.#checkIdle();
       case "cfg":
         if (frame.set && typeof frame.set === "object") return this.#configure(frame.id, frame.set as Record<string, unknown>);
         break;
@@ -120,7 +127,7 @@ export class Uplink implements LinkClient {
     while (!this.#window.full && store.unsent) {
       const now = host.ticks();
       const oldest = store.oldestUnsentTime();
-      if (!store.hasFullBatch(size) && now - oldest < this.#options.maxLatency()) break;
+      if (!this.flush && !store.hasFullBatch(size) && now - oldest < this.#options.maxLatency()) break;
       if (!store.takeBatch(size, slice)) break;
       header.seq = ++this.#seq;
       header.boot = slice.boot;
@@ -153,6 +160,11 @@ export class Uplink implements LinkClient {
     }
     this.#armAckTimer();
     this.pump();
+    this.#checkIdle();
+  }
+
+  #checkIdle(): void {
+    if (this.#welcomed && this.#socket && !this.#window.length && !this.#options.store.unsent) this.onIdle?.();
   }
 
   #error(code: string, message: string, seq: unknown): void {

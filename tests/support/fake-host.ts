@@ -52,6 +52,13 @@ export class FakeHost implements Host {
   wifiListener: ((event: WifiEvent) => void) | undefined;
   /** Answer Wi-Fi joins at once with this event, or leave them pending when undefined. */
   wifiAnswer: WifiEvent | undefined = "connected";
+  /** Memory that survives deepSleep(); tests pass the same buffer to the next wake's host. */
+  retained: ArrayBuffer | undefined;
+  /** Each deepSleep(ms) asked for. */
+  sleeps: number[] = [];
+  /** What accessPoint() reports. */
+  joinedBssid = Uint8Array.of(2, 4, 6, 8, 10, 12);
+  joinedChannel = 6;
   #now = 0;
   #timers: PendingTimer[] = [];
   #seq = 0;
@@ -63,6 +70,20 @@ export class FakeHost implements Host {
 
   ticks() {
     return this.#now;
+  }
+  resumeClock(ms: number) {
+    this.#now = ms;
+  }
+  retainedMemory(bytes: number) {
+    return this.retained && this.retained.byteLength >= bytes ? this.retained : undefined;
+  }
+  deepSleep(ms: number) {
+    this.sleeps.push(ms);
+    this.#timers = []; // nothing runs on after a sleep
+  }
+  accessPoint(bssid: Uint8Array) {
+    bssid.set(this.joinedBssid);
+    return this.joinedChannel;
   }
   random() {
     this.#seed = (this.#seed * 1103515245 + 12345) & 0x7fffffff;

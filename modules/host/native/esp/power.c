@@ -1,0 +1,65 @@
+/*
+ * thermocast: deep sleep, retained memory and reset reason on ESP8266, after the SDK's own native modules
+ * (modules/io/system/system.c). RTC user memory is not memory-mapped: it is read into a RAM copy on first
+ * use and written back just before sleep. It keeps its contents through deep sleep, not a power loss: the
+ * firmware checks it (magic + CRC-32) before trusting it.
+ */
+#include "xsmc.h"
+#include "xsHost.h"
+#include "user_interface.h"
+
+// RTC user memory is 512 bytes from block 64; the SDK's own boot code uses none of it.
+#define kRTCUserBlock (64)
+#define kRetainedBytes (256)
+
+static uint32_t gRetained[kRetainedBytes / 4];
+static uint8_t gLoaded;
+
+void xs_thermocast_power_retained(xsMachine *the)
+{
+	int bytes = xsmcToInteger(xsArg(0));
+	if ((bytes < 0) || (bytes > kRetainedBytes))
+		return;		// undefined: the platform has not that much
+	if (!gLoaded) {
+		system_rtc_mem_read(kRTCUserBlock, gRetained, kRetainedBytes);
+		gLoaded = 1;
+	}
+	xsmcSetHostBuffer(xsResult, (void *)gRetained, kRetainedBytes);
+}
+
+static void deepSleepDeliver(void *notThe, void *refcon, uint8_t *message, uint16_t messageLength)
+{
+	system_deep_sleep_instant((uintptr_t)refcon);
+}
+
+void xs_thermocast_power_deep_sleep(xsMachine *the)
+{
+	uint32_t us = (uint32_t)xsmcToInteger(xsArg(0)) * 1000;
+	if (gLoaded)
+		system_rtc_mem_write(kRTCUserBlock, gRetained, kRetainedBytes);
+	// As the SDK's System.deepSleep: sleep from a fresh turn, after the current callback has returned.
+	modMessagePostToMachine(the, NULL, 0, deepSleepDeliver, (void *)us);
+}
+
+void xs_thermocast_power_reset_reason(xsMachine *the)
+{
+	const char *reason;
+	switch (system_get_rst_info()->reason) {
+		case REASON_DEFAULT_RST:		reason = "power-on"; break;
+		case REASON_DEEP_SLEEP_AWAKE:	reason = "deep-sleep"; break;
+		case REASON_SOFT_RESTART:		reason = "software"; break;
+		case REASON_EXCEPTION_RST:		reason = "panic"; break;
+		case REASON_WDT_RST:
+		case REASON_SOFT_WDT_RST:		reason = "watchdog"; break;
+		case REASON_EXT_SYS_RST:		reason = "external"; break;
+		default:						reason = "unknown"; break;
+	}
+	xsmcSetString(xsResult, (char *)reason);
+}
+
+void xs_thermocast_power_restart(xsMachine *the)
+{
+	system_restart();
+	while (1)
+		modDelayMilliseconds(1000);
+}

@@ -1,0 +1,29 @@
+/*
+ * Deep sleep emulated on the Moddable desktop simulator, which has no sleep and no RTC memory: the
+ * retained memory is an ArrayBuffer kept on the global object (the one thing an emulated sleep keeps),
+ * and a sleep is a timer that runs main() again from scratch.
+ */
+import Timer from "timer";
+
+const RETAINED = Symbol.for("thermocast.retained");
+const REASON = Symbol.for("thermocast.resetReason");
+
+class Power {
+	static retained(bytes) {
+		globalThis[RETAINED] ??= new ArrayBuffer(bytes);
+		return globalThis[RETAINED].byteLength >= bytes ? globalThis[RETAINED] : undefined;
+	}
+	static deepSleep(ms, wake) {
+		trace(`power: deep sleep ${ms} ms (emulated)\n`);
+		globalThis[REASON] = "deep-sleep";
+		Timer.set(() => wake(), ms);
+	}
+	static resetReason() {
+		return globalThis[REASON] ?? "power-on";
+	}
+	static restart() {
+		throw new Error("restart is not emulated in the simulator");
+	}
+}
+Object.freeze(Power);
+export default Power;

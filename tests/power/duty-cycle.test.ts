@@ -1,0 +1,165 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { FakeHost } from "../support/fake-host";
+import { WakeState, STORE_OFFSET } from "../../modules/power/retained";
+import { DutyCycle } from "../../modules/power/duty-cycle";
+import { ReadingStore } from "../../modules/store/readings";
+import { BatchEncoder } from "../../modules/protocol/batch";
+import { Uplink } from "../../modules/uplink/uplink";
+import { Link } from "../../modules/link/link";
+import { reasonToConnect } from "../../modules/power/wake-plan";
+import { crc32 } from "../../modules/power/crc32";
+
+const RUNS = 4;
+const INTERVAL = 60;
+
+/** One device's retained memory and clock, woken again and again the way main() does it. */
+class BatteryDevice {
+  memory = new ArrayBuffer(STORE_OFFSET + ReadingStore.bytesFor(0, RUNS) + 2 * 100);
+  clock = 0;
+  hosts: FakeHost[] = [];
+  wakeTimes: number[] = [];
+  batch = 10;
+  latencyMs = 3600000;
+
+  /** Runs one wake to its sleep; `network` acts on the wake's host while it is awake. */
+  wake(network: (host: FakeHost, cycle: DutyCycle) => void = () => {}): { host: FakeHost; cycle: DutyCycle; state: WakeState } {
+    const host = new FakeHost(this.hosts.length + 1);
+    host.retained = this.memory;
+    host.wifiAnswer = undefined;
+    this.hosts.push(host);
+    const capacity = Math.floor((this.memory.byteLength - STORE_OFFSET - ReadingStore.bytesFor(0, RUNS)) / 2);
+    const state = new WakeState(this.memory, capacity, RUNS);
+    const fresh = state.restore() !== "restored";
+    if (!fresh) host.resumeClock(state.clock);
+    this.wakeTimes.push(host.ticks());
+    const uplink: Uplink = new Uplink({
+      host, store: state.store, encoder: new BatchEncoder(120), hello: () => ({ id: "d" }),
+      batchSize: () => this.batch, maxLatency: () => this.latencyMs, ackTimeout: () => 5000,
+      applyConfig: () => "", fail: (event, reason) => link.fail(event, reason),
+    });
+    const link = new Link(host, {
+      ssid: "s", password: "p", url: "ws://x", deviceId: "d", token: "t", backoffBase: 1000, backoffCap: 600000, oneShot: true,
+    }, uplink);
+    const cycle = new DutyCycle(host, state, { configure() {}, sample: (done) => done(2000 + this.wakeTimes.length), close() {} }, uplink, link, {
+      interval: () => INTERVAL, batchSize: () => this.batch, maxLatency: () => this.latencyMs,
+      awakeCap: () => 15000, checkIn: () => 0, isAlarm: () => false,
+    });
+    cycle.wake(fresh, 1);
+    if (!cycle.cause) network(host, cycle);
+    host.advance(20000); // past the awake cap: every wake ends in a sleep
+    assert.equal(host.sleeps.length, 1, "every wake ends in exactly one sleep");
+    return { host, cycle, state };
+  }
+}
+
+/** Answers the wake's Wi-Fi join and WebSocket like a healthy server that acks everything. */
+function healthyServer(host: FakeHost) {
+  host.wifiListener!("connected");
+  const socket = host.socket!;
+  socket.events.onOpen();
+  socket.events.onText('{"t":"welcome","v":1,"time":0}');
+  for (const frame of socket.frames()) if (frame.t === "b") socket.events.onText(`{"t":"ack","s":${frame.s}}`);
+}
+
+test("a wake samples into retained memory and sleeps until the next slot, without the radio", () => {
+  const device = new BatteryDevice();
+  const { host, cycle, state } = device.wake();
+  assert.equal(cycle.cause, "idle");
+  assert.equal(host.wifiJoins.length, 0);
+  assert.deepEqual(host.sleeps, [INTERVAL * 1000]);
+  assert.equal(state.store.count, 1);
+});
+
+test("wakes stay on the grid; the radio comes up when a batch is full, and acks empty the store", () => {
+  const device = new BatteryDevice();
+  for (let i = 0; i < 9; i++) assert.equal(device.wake().cycle.cause, "idle");
+  const { host, cycle, state } = device.wake(healthyServer);
+  assert.equal(cycle.reason, "batch");
+  assert.equal(cycle.cause, "sent");
+  const batch = host.socket!.frames().find((f) => f.t === "b");
+  assert.deepEqual([batch.k, batch.n, batch.o], [0, 10, 1]);
+  assert.equal(state.store.count, 0);
+  assert.deepEqual(device.wakeTimes, device.wakeTimes.map((_, k) => k * INTERVAL * 1000), "no drift off the grid");
+  assert.deepEqual([...host.joinedBssid], [...(() => { const b = new Uint8Array(6); state.bssid(b); return b; })()], "access point remembered");
+});
+
+test("a failed connection keeps its backoff across sleep: no radio until the retry time", () => {
+  const device = new BatteryDevice();
+  device.batch = 1;
+  const first = device.wake((host) => {
+    host.wifiListener!("connected");
+    host.socket!.events.onClose();
+  });
+  assert.equal(first.cycle.cause, "backoff");
+  const retryAt = first.state.retryAt;
+  assert.ok(retryAt > device.wakeTimes[0], "a retry time is set");
+  let radioWakes = 0;
+  for (let i = 0; i < 40; i++) {
+    const { host, cycle } = device.wake((h) => { h.wifiListener!("connected"); h.socket!.events.onClose(); });
+    if (host.wifiJoins.length) {
+      radioWakes++;
+      assert.ok(device.wakeTimes.at(-1)! >= retryAt, "no attempt before the retry time");
+    } else {
+      assert.equal(cycle.cause, "idle");
+    }
+  }
+  assert.ok(radioWakes < 40, `${radioWakes} of 40 wakes used the radio during the outage`);
+});
+
+test("a connection that hangs online is given up at the ack timeout, and kept for later", () => {
+  const device = new BatteryDevice();
+  device.batch = 1;
+  const { host, cycle, state } = device.wake((h) => {
+    h.wifiListener!("connected");
+    h.socket!.events.onOpen(); // online, but the server never acks
+  });
+  assert.equal(cycle.cause, "backoff");
+  assert.ok(host.socket!.closed);
+  assert.equal(state.store.count, 1, "the unacknowledged reading stays");
+  assert.equal(state.awakeMs, 5000);
+});
+
+test("the awake cap ends a wake whatever the network does, and counts it", () => {
+  const device = new BatteryDevice();
+  device.batch = 1;
+  const { cycle, state } = device.wake(() => {}); // Wi-Fi never answers: its own timeout (20 s) is past the cap
+  assert.equal(cycle.cause, "cap");
+  assert.equal(state.awakeMs, 15000);
+  assert.equal(state.overCap, 1);
+  assert.ok(state.retryAt > 0, "a capped wake backs off like a failure");
+  assert.equal(state.store.count, 1);
+});
+
+test("a corrupt retained image is discarded, counted, and never sent as data", () => {
+  const device = new BatteryDevice();
+  device.wake();
+  device.wake();
+  new Uint8Array(device.memory)[STORE_OFFSET + 40] ^= 0xff;
+  const { state } = device.wake();
+  assert.equal(state.corrupt, 1);
+  assert.equal(state.store.count, 1, "only this wake's reading");
+  assert.equal(state.wakes, 1);
+});
+
+test("garbage after a power loss is an empty image, not corruption", () => {
+  const device = new BatteryDevice();
+  new Uint8Array(device.memory).fill(0xa5);
+  const { state } = device.wake();
+  assert.equal(state.corrupt, 0);
+  assert.equal(state.store.count, 1);
+});
+
+test("the wake plan connects for a full batch, for latency, for an alarm, and respects the backoff", () => {
+  const base = { now: 100000, unsent: 3, batchSize: 10, oldestUnsent: 0, maxLatency: 900000, interval: 60000, retryAt: 0, alarm: false, checkIn: 0, lastCheckIn: 0 };
+  assert.equal(reasonToConnect(base), "");
+  assert.equal(reasonToConnect({ ...base, unsent: 10 }), "batch");
+  assert.equal(reasonToConnect({ ...base, now: 850000 }), "latency");
+  assert.equal(reasonToConnect({ ...base, unsent: 10, retryAt: 200000 }), "");
+  assert.equal(reasonToConnect({ ...base, alarm: true, retryAt: 200000 }), "alarm");
+  assert.equal(reasonToConnect({ ...base, checkIn: 50000 }), "check-in");
+});
+
+test("CRC-32 matches the standard check value", () => {
+  assert.equal(crc32(Uint8Array.from("123456789", (c) => c.charCodeAt(0))), 0xcbf43926);
+});
