@@ -45,7 +45,7 @@ test("every transition names a known state, event and action", () => {
 test("joins Wi-Fi, connects with the token on the upgrade, and goes online on the handshake", () => {
   const { host, client, link, path } = setup();
   link.start();
-  assert.deepEqual(host.wifiJoins, [{ ssid: "home", password: "secret" }]);
+  assert.deepEqual(host.wifiJoins, [{ ssid: "home", password: "secret", bssid: undefined, channel: undefined }]);
   assert.equal(host.socket!.url, "ws://127.0.0.1:8080/v1/device/d1");
   assert.deepEqual(host.socket!.headers, ["Authorization", "Bearer tok"]);
   host.socket!.events.onOpen();
