@@ -41,9 +41,11 @@ export default function main(): void {
   let fresh = true;
   if (settings.text("mode") === "battery") {
     const memory = host.retainedMemory(0);
-    const capacity = memory ? Math.floor((memory.byteLength - STORE_OFFSET - ReadingStore.bytesFor(0, RETAINED_RUNS)) / 2) : 0;
+    // ESP8266's 256 bytes cannot spare room for more than one run.
+    const runs = memory && memory.byteLength >= 1024 ? RETAINED_RUNS : 1;
+    const capacity = memory ? Math.floor((memory.byteLength - STORE_OFFSET - ReadingStore.bytesFor(0, runs)) / 2) : 0;
     if (memory && capacity > 0) {
-      wake = new WakeState(memory, capacity, RETAINED_RUNS);
+      wake = new WakeState(memory, capacity, runs);
       const found = wake.restore();
       if (found === "corrupt") host.log("power: retained image corrupt, discarded");
       fresh = found !== "restored";
