@@ -1,0 +1,41 @@
+/*
+ * Which tests are device tests: the one list. Each directory holds node:test files for device code
+ * (main.ts, modules/, sensors/, config/) that the XS tier also runs inside the XS engine. A directory that
+ * does not exist yet is skipped, so parts not yet written can be listed ahead.
+ */
+import { existsSync, readdirSync, statSync } from "node:fs";
+import { join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+
+export const DEVICE_TEST_DIRS = [
+  "tests/protocol",
+  "tests/store",
+  "tests/link",
+  "tests/uplink",
+  "tests/config",
+  "tests/sensors",
+  "tests/console",
+  "tests/sampler",
+  "tests/power",
+  "tests/improv",
+];
+
+/** The device test files (repository-relative, sorted), skipping missing directories and fixtures. */
+export function deviceTestFiles(root = ROOT): string[] {
+  const files: string[] = [];
+  const walk = (dir: string) => {
+    for (const name of readdirSync(dir)) {
+      if (name === "fixtures" || name === "node_modules") continue;
+      const path = join(dir, name);
+      if (statSync(path).isDirectory()) walk(path);
+      else if (name.endsWith(".test.ts")) files.push(relative(root, path));
+    }
+  };
+  for (const dir of DEVICE_TEST_DIRS) {
+    const path = join(root, dir);
+    if (existsSync(path)) walk(path);
+  }
+  return files.sort();
+}

@@ -1,0 +1,24 @@
+/* `socket` stub: a TCP socket that never connects. */
+export class Socket {
+  static readonly error = -2;
+  static readonly disconnect = -1;
+  static readonly connect = 1;
+  static readonly dataReceived = 2;
+  static readonly dataSent = 3;
+  callback: ((message: number, value?: number) => void) | undefined;
+  constructor(_options?: object) {}
+  write(..._data: unknown[]): number {
+    return 0;
+  }
+  read(..._args: unknown[]): unknown {
+    return undefined;
+  }
+  close(): void {}
+}
+
+export class Listener {
+  constructor(_options?: object) {}
+  close(): void {}
+}
+
+export default Object.freeze({ Socket, Listener });
