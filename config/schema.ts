@@ -7,11 +7,12 @@
  */
 
 export type ConfigKey =
-  | "wifi.ssid" | "wifi.password"
+  | "wifi.ssid" | "wifi.password" | "wifi.bssid" | "wifi.channel" | "wifi.ip"
   | "server.url" | "device.id" | "device.token"
   | "sample.interval" | "batch.size" | "batch.latency"
   | "link.backoff.base" | "link.backoff.cap" | "link.ack.timeout"
-  | "mode" | "probe.type";
+  | "mode" | "probe.type" | "probe.pin" | "probe.resolution" | "probe.offset" | "probe.address"
+  | "ntc.beta" | "ntc.series";
 
 export type ConfigValue = string | number;
 export type ConfigValues = { [K in ConfigKey]: ConfigValue };
@@ -27,13 +28,17 @@ interface FieldBase {
 }
 export interface IntField extends FieldBase {
   type: "int";
+  /** Plural unit for messages ("s", "ms", "ohms"); "" when the number has none. */
   unit: string;
+  /** Also accepts 0x-prefixed hexadecimal, and names its range in hex (I2C addresses). */
+  hex?: boolean;
   min: number;
   max: number;
   default: number;
 }
 export interface TextField extends FieldBase {
   type: "text";
+  /** In UTF-8 bytes: what preference storage and Wi-Fi (32-byte SSIDs) count. */
   maxLength: number;
   default: string;
   /** Returns an error message, or undefined when the value is acceptable. */
@@ -65,6 +70,40 @@ function checkUrl(url: string): string | undefined {
   return undefined;
 }
 
+const BSSID = /^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$/;
+
+function checkBssid(bssid: string): string | undefined {
+  if (bssid === "" || BSSID.test(bssid)) return undefined;
+  return "must look like 12:34:56:78:9a:bc (or be empty)";
+}
+
+/** An IPv4 address as a 32-bit number, or -1. */
+function ipv4(text: string): number {
+  const parts = text.split(".");
+  if (parts.length !== 4) return -1;
+  let value = 0;
+  for (const part of parts) {
+    if (!/^[0-9]{1,3}$/.test(part) || Number(part) > 255) return -1;
+    value = value * 256 + Number(part);
+  }
+  return value;
+}
+
+/** Static address for fast re-join (no DHCP): `address/prefix,gateway`; the gateway also serves DNS. */
+function checkStaticIp(text: string): string | undefined {
+  if (text === "") return undefined; // DHCP
+  const match = /^([0-9.]+)\/([0-9]{1,2}),([0-9.]+)$/.exec(text);
+  const address = match ? ipv4(match[1]) : -1;
+  const gateway = match ? ipv4(match[3]) : -1;
+  const prefix = match ? Number(match[2]) : 0;
+  if (address < 0 || gateway < 0 || prefix < 8 || prefix > 30)
+    return "must look like 192.168.1.50/24,192.168.1.1 (address/prefix,gateway), or be empty for DHCP";
+  const size = 2 ** (32 - prefix);
+  if (Math.floor(address / size) !== Math.floor(gateway / size)) return `gateway ${match![3]} is not in ${match![1]}/${prefix}`;
+  if (address === gateway) return "address and gateway must differ";
+  return undefined;
+}
+
 function checkId(id: string): string | undefined {
   if (id === "") return "must not be empty";
   return ID_CHARACTERS.test(id) ? undefined : "may use only letters, digits, '_', '.' and '-'";
@@ -72,7 +111,10 @@ function checkId(id: string): string | undefined {
 
 export const FIELDS: readonly Field[] = Object.freeze([
   { key: "wifi.ssid", pref: "ssid", type: "text", maxLength: 32, default: "", help: "Wi-Fi network name" },
-  { key: "wifi.password", pref: "pass", type: "text", maxLength: 63, default: "", secret: true, help: "Wi-Fi password" },
+  { key: "wifi.password", pref: "pass", type: "text", maxLength: 63, default: "", secret: true, help: "Wi-Fi password (empty for an open network)" },
+  { key: "wifi.bssid", pref: "bssid", type: "text", maxLength: 17, default: "", check: checkBssid, help: "access point to join, 12:34:56:78:9a:bc; empty for any (set it to skip the scan on wake)" },
+  { key: "wifi.channel", pref: "channel", type: "int", unit: "", min: 0, max: 14, default: 0, help: "Wi-Fi channel of that access point, 0 for any" },
+  { key: "wifi.ip", pref: "ip", type: "text", maxLength: 33, default: "", check: checkStaticIp, help: "static address/prefix,gateway (e.g. 192.168.1.50/24,192.168.1.1); empty for DHCP" },
   { key: "server.url", pref: "url", type: "text", maxLength: 200, default: "", check: checkUrl, help: "server, ws://host:port or wss://host:port" },
   { key: "device.id", pref: "id", type: "text", maxLength: 32, default: "thermocast", check: checkId, help: "device id, as registered on the server" },
   { key: "device.token", pref: "token", type: "text", maxLength: 128, default: "", secret: true, help: "device token from the server" },
@@ -84,6 +126,12 @@ export const FIELDS: readonly Field[] = Object.freeze([
   { key: "link.ack.timeout", pref: "ack_to", type: "int", unit: "ms", min: 1000, max: 120000, default: 10000, pushable: true, help: "how long to wait for an ack before reconnecting" },
   { key: "mode", pref: "mode", type: "choice", choices: ["always-on", "battery"], default: "always-on", pushable: true, help: "always-on (mains) or battery (deep sleep)" },
   { key: "probe.type", pref: "probe", type: "choice", choices: ["simulated", "ds18b20", "tmp117", "tmp102", "ntc"], default: "simulated", help: "temperature probe" },
+  { key: "probe.pin", pref: "p_pin", type: "int", unit: "", min: -1, max: 48, default: -1, help: "probe GPIO (1-Wire data, or the NTC's analog input); -1 for the board's default" },
+  { key: "probe.resolution", pref: "p_res", type: "int", unit: "bits", min: 9, max: 12, default: 12, pushable: true, help: "DS18B20 resolution: 9 bits converts in 94 ms, 12 bits in 750 ms" },
+  { key: "probe.offset", pref: "p_offset", type: "int", unit: "hundredths of °C", min: -1000, max: 1000, default: 0, pushable: true, help: "calibration added to every reading, in hundredths of °C" },
+  { key: "probe.address", pref: "p_addr", type: "int", unit: "", hex: true, min: 0x48, max: 0x4b, default: 0x48, help: "I2C address of a TMP117/TMP102, 0x48 to 0x4b" },
+  { key: "ntc.beta", pref: "ntc_beta", type: "int", unit: "K", min: 1000, max: 10000, default: 3950, help: "NTC thermistor B constant" },
+  { key: "ntc.series", pref: "ntc_series", type: "int", unit: "ohms", min: 100, max: 1000000, default: 10000, help: "NTC divider's fixed resistor (and the NTC's resistance at 25 °C)" },
 ] as Field[]);
 
 export function findField(key: string): Field | undefined {
@@ -101,13 +149,18 @@ export function parseValue(key: string, raw: unknown): Parsed {
   const field = findField(key);
   if (!field) return { ok: false, error: `unknown setting '${key}'` };
   if (field.type === "int") {
+    const unit = field.unit ? ` of ${field.unit}` : "";
     let value: number;
+    const text = typeof raw === "string" ? raw.trim() : "";
     if (typeof raw === "number") value = raw;
-    else if (typeof raw === "string" && /^-?[0-9]+$/.test(raw.trim())) value = Number(raw.trim());
-    else return { ok: false, error: `${key} must be a whole number of ${field.unit}` };
-    if (!Number.isInteger(value)) return { ok: false, error: `${key} must be a whole number of ${field.unit}` };
-    if (value < field.min || value > field.max)
-      return { ok: false, error: `${key} must be between ${field.min} and ${field.max} ${field.unit}` };
+    else if (/^-?[0-9]+$/.test(text)) value = Number(text);
+    else if (field.hex && /^0[xX][0-9A-Fa-f]{1,8}$/.test(text)) value = parseInt(text.slice(2), 16);
+    else return { ok: false, error: `${key} must be a whole number${unit}` };
+    if (!Number.isInteger(value)) return { ok: false, error: `${key} must be a whole number${unit}` };
+    if (value < field.min || value > field.max) {
+      const range = field.hex ? `0x${field.min.toString(16)} and 0x${field.max.toString(16)}` : `${field.min} and ${field.max}`;
+      return { ok: false, error: `${key} must be between ${range}${field.unit ? " " + field.unit : ""}` };
+    }
     return { ok: true, value };
   }
   if (typeof raw !== "string") return { ok: false, error: `${key} must be text` };
@@ -118,11 +171,41 @@ export function parseValue(key: string, raw: unknown): Parsed {
   if (raw.length > field.maxLength) return { ok: false, error: `${key} must be at most ${field.maxLength} characters` };
   for (let i = 0; i < raw.length; i++) {
     const c = raw.charCodeAt(i);
-    if (c < 0x20 || c === 0x7f) return { ok: false, error: `${key} must not contain control characters` };
+    if (c < 0x20 || (c >= 0x7f && c < 0xa0)) return { ok: false, error: `${key} must not contain control characters` };
+    if (c >= 0xd800 && c < 0xe000) {
+      // A surrogate is fine only as half of a pair: a lone one has no UTF-8 form to store.
+      const next = raw.charCodeAt(i + 1);
+      if (c >= 0xdc00 || !(next >= 0xdc00 && next < 0xe000)) return { ok: false, error: `${key} must be valid Unicode text` };
+      i++;
+    }
   }
+  if (utf8Length(raw) > field.maxLength)
+    return { ok: false, error: `${key} must be at most ${field.maxLength} bytes in UTF-8 (accented letters take 2 or more)` };
   const problem = field.check?.(raw);
   if (problem) return { ok: false, error: `${key} ${problem}` };
   return { ok: true, value: raw };
+}
+
+/** Rules that join fields; checked on every change, so that no combination is half-applied. */
+export function checkTogether(values: Readonly<ConfigValues>): string | undefined {
+  if ((values["link.backoff.base"] as number) > (values["link.backoff.cap"] as number))
+    return "link.backoff.base must not be more than link.backoff.cap";
+  return undefined;
+}
+
+/** Bytes `text` takes in UTF-8 (well-formed text: parseValue has refused lone surrogates). */
+export function utf8Length(text: string): number {
+  let n = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c < 0xdc00) {
+      n += 4;
+      i++;
+    } else n += 3;
+  }
+  return n;
 }
 
 export function defaults(): ConfigValues {

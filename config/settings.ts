@@ -1,8 +1,9 @@
 /*
  * Settings: the values the firmware runs with, layered schema defaults < manifest (mc/config) <
- * preferences, and changed only through `apply`, which validates every value before it changes any.
+ * preferences, and changed only through `apply` / `change`, which validate every value, and the
+ * combination, before they change any.
  */
-import { defaults, FIELDS, findField, parseValue, type ConfigKey, type ConfigValue, type ConfigValues } from "./schema";
+import { checkTogether, defaults, FIELDS, findField, parseValue, type ConfigKey, type ConfigValue, type ConfigValues } from "./schema";
 
 export interface PreferenceStore {
   get(key: string): string | number | undefined;
@@ -10,8 +11,13 @@ export interface PreferenceStore {
   remove(key: string): void;
 }
 
-/** ESP8266 preference values hold at most 63 bytes; longer text is split across numbered keys. */
+/**
+ * ESP8266 preference values hold at most 63 bytes: text longer than CHUNK UTF-8 bytes is split across
+ * `pref`, `pref.1`, `pref.2`… (ESP32 NVS keys are at most 15 characters, suffix included).
+ */
 const CHUNK = 60;
+/** A bound on the chunks read back, so that a damaged store cannot make a load run on. */
+const MAX_CHUNKS = 8;
 
 export type Applied = { ok: true; changed: ConfigKey[] } | { ok: false; error: string };
 
@@ -20,6 +26,8 @@ export class Settings {
   /** Problems found while loading (bad manifest or stored values), for the console and the log. */
   readonly warnings: string[] = [];
   #preferences: PreferenceStore;
+  /** What each key falls back to when its stored value is removed: the manifest's value, or the schema's. */
+  #fallback: ConfigValues;
 
   constructor(preferences: PreferenceStore, manifest: Readonly<Record<string, unknown>> | undefined) {
     this.#preferences = preferences;
@@ -31,6 +39,7 @@ export class Settings {
         else this.warnings.push(`manifest: ${parsed.error}`);
       }
     }
+    this.#fallback = { ...this.values };
     for (const field of FIELDS) {
       const stored = this.#read(field.pref);
       if (stored === undefined) continue;
@@ -38,6 +47,8 @@ export class Settings {
       if (parsed.ok) this.values[field.key] = parsed.value;
       else this.warnings.push(`stored: ${parsed.error}`);
     }
+    const together = checkTogether(this.values);
+    if (together) this.warnings.push(together);
   }
 
   get(key: ConfigKey): ConfigValue {
@@ -49,47 +60,93 @@ export class Settings {
   text(key: ConfigKey): string {
     return this.values[key] as string;
   }
+  /** The value `key` goes back to when unset. */
+  fallback(key: ConfigKey): ConfigValue {
+    return this.#fallback[key];
+  }
+  /** True when `key` has a value of its own in preference storage. */
+  stored(key: ConfigKey): boolean {
+    return this.#preferences.get(findField(key)!.pref) !== undefined;
+  }
 
   /**
    * Validates every entry of `patch`, then applies and persists all of them, or none. `pushedOnly`
    * refuses keys the server may not set (credentials and identity stay with the person at the console).
    */
   apply(patch: Readonly<Record<string, unknown>>, pushedOnly = false): Applied {
-    const parsed: [ConfigKey, ConfigValue][] = [];
+    return this.change(patch, [], pushedOnly);
+  }
+
+  /**
+   * `apply` that may also unset keys (back to their fallback): one all-or-nothing change, the way the
+   * console saves what was staged with `set` and `unset`.
+   */
+  change(patch: Readonly<Record<string, unknown>>, unset: readonly string[], pushedOnly = false): Applied {
+    const next = { ...this.values };
+    const touched: ConfigKey[] = [];
+    for (const key of unset) {
+      const field = findField(key);
+      if (!field) return { ok: false, error: `unknown setting '${key}'` };
+      if (pushedOnly && !field.pushable) return { ok: false, error: `${key} cannot be set by the server` };
+      next[field.key] = this.#fallback[field.key];
+      touched.push(field.key);
+    }
     for (const key in patch) {
       const field = findField(key);
       if (field && pushedOnly && !field.pushable) return { ok: false, error: `${key} cannot be set by the server` };
       const result = parseValue(key, patch[key]);
       if (!result.ok) return { ok: false, error: result.error };
-      parsed.push([key as ConfigKey, result.value]);
+      next[key as ConfigKey] = result.value;
+      touched.push(key as ConfigKey);
     }
+    const together = checkTogether(next);
+    if (together) return { ok: false, error: together };
     const changed: ConfigKey[] = [];
-    for (const [key, value] of parsed) {
-      if (this.values[key] === value) continue; // unchanged: no flash write
+    for (const key of touched) {
+      const field = findField(key)!;
+      const value = next[key];
+      const unsetting = !(key in patch);
+      if (unsetting) {
+        if (this.#preferences.get(field.pref) !== undefined) this.#write(field.pref, undefined);
+      } else if (this.values[key] !== value) {
+        this.#write(field.pref, value); // unchanged values are not written again: flash wear
+      }
+      if (this.values[key] !== value && changed.indexOf(key) < 0) changed.push(key);
       this.values[key] = value;
-      this.#write(findField(key)!.pref, value);
-      changed.push(key);
     }
     return { ok: true, changed };
   }
 
-  /** Forgets a stored value, going back to the manifest's or the schema's default. */
-  reset(key: ConfigKey, manifestDefault: ConfigValue | undefined): void {
+  /**
+   * Forgets a stored value, going back to the manifest's or the schema's default. Returns true when the
+   * value changed.
+   */
+  reset(key: ConfigKey, manifestDefault?: ConfigValue): boolean {
     const field = findField(key)!;
-    this.#write(field.pref, undefined);
-    this.values[key] = manifestDefault ?? field.default;
+    if (this.#preferences.get(field.pref) !== undefined) this.#write(field.pref, undefined);
+    const value = manifestDefault ?? this.#fallback[key];
+    const changed = this.values[key] !== value;
+    this.values[key] = value;
+    return changed;
+  }
+
+  /** Factory reset: removes every stored setting. Returns the keys whose value changed. */
+  clear(): ConfigKey[] {
+    const changed: ConfigKey[] = [];
+    for (const field of FIELDS) if (this.reset(field.key)) changed.push(field.key);
+    return changed;
   }
 
   #read(pref: string): string | number | undefined {
     const first = this.#preferences.get(pref);
-    if (typeof first !== "string" || first.length < CHUNK) return first;
+    if (typeof first !== "string") return first;
     let text = first;
-    for (let i = 1; ; i++) {
+    for (let i = 1; i < MAX_CHUNKS; i++) {
       const more = this.#preferences.get(`${pref}.${i}`);
-      if (typeof more !== "string") return text;
+      if (typeof more !== "string") break;
       text += more;
-      if (more.length < CHUNK) return text;
     }
+    return text;
   }
 
   #write(pref: string, value: ConfigValue | undefined): void {
@@ -99,14 +156,31 @@ export class Settings {
       preferences.set(pref, value);
       chunks = 1;
     } else if (typeof value === "string") {
-      // A value of exactly CHUNK characters gets an empty chunk after it, so reading knows where it ends.
-      for (let at = 0; at <= value.length; at += CHUNK) {
-        preferences.set(chunks ? `${pref}.${chunks}` : pref, value.slice(at, at + CHUNK));
+      let at = 0;
+      do {
+        const end = chunkEnd(value, at);
+        preferences.set(chunks ? `${pref}.${chunks}` : pref, value.slice(at, end));
         chunks++;
-        if (value.length - at < CHUNK) break;
-      }
+        at = end;
+      } while (at < value.length);
     }
     if (!chunks) preferences.remove(pref);
-    for (let i = chunks || 1; preferences.get(`${pref}.${i}`) !== undefined; i++) preferences.remove(`${pref}.${i}`);
+    // Chunks left over from a longer earlier value: reading stops at the first missing one.
+    for (let i = chunks || 1; i < MAX_CHUNKS && preferences.get(`${pref}.${i}`) !== undefined; i++) preferences.remove(`${pref}.${i}`);
   }
+}
+
+/** Where the chunk of `text` starting at `start` ends: at most CHUNK UTF-8 bytes, never inside a pair. */
+function chunkEnd(text: string, start: number): number {
+  let bytes = 0;
+  let i = start;
+  while (i < text.length) {
+    const c = text.charCodeAt(i);
+    const pair = c >= 0xd800 && c < 0xdc00;
+    const size = c < 0x80 ? 1 : c < 0x800 ? 2 : pair ? 4 : 3;
+    if (bytes + size > CHUNK) break;
+    bytes += size;
+    i += pair ? 2 : 1;
+  }
+  return i;
 }
