@@ -14,6 +14,7 @@ import { SimulatedProbe } from "./sensors/simulated/probe";
 import { ProbeSignal } from "./sensors/simulated/signal";
 import { WakeState, STORE_OFFSET } from "./modules/power/retained";
 import { DutyCycle } from "./modules/power/duty-cycle";
+import { openDeviceConsole } from "./modules/console/device-console";
 
 export const FIRMWARE_VERSION = "0.1.0";
 /** Always-on mode: 2 bytes a reading in RAM, 512 readings are 1 KiB, 8.5 hours at one a minute. */
@@ -111,7 +112,11 @@ export default function main(): void {
     uplink.pump();
   });
 
-  function changed(keys: ConfigKey[]): void {
+  openDeviceConsole({
+    host, settings, link, uplink, store, probe, wake, version: FIRMWARE_VERSION, boot, resetReason, linkSettings, changed,
+  });
+
+  function changed(keys: readonly ConfigKey[]): void {
     for (const key of keys) {
       if (key === "sample.interval") sampler.setInterval(settings.int(key));
       if (key.startsWith("wifi.") || key.startsWith("server.") || key.startsWith("device.") || key.startsWith("link."))

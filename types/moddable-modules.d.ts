@@ -11,6 +11,7 @@
 /// <reference path="../node_modules/@moddable/typings/websocket.d.ts" />
 /// <reference path="../node_modules/@moddable/typings/mc/config.d.ts" />
 /// <reference path="../node_modules/@moddable/typings/net.d.ts" />
+/// <reference path="../node_modules/@moddable/typings/embedded_io/serial.d.ts" />
 
 /** XS's trace(), as the adapter uses it (the full declaration is in @moddable/typings/xs.d.ts). */
 declare function trace(...log: (string | number | boolean)[]): void;

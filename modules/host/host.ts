@@ -32,7 +32,32 @@ export interface WebSocketHandle {
   close(): void;
 }
 
+/** The serial port the console and Improv share (modules/console). */
+export interface SerialPort {
+  /** Queues bytes; strings go out as UTF-8. The caller checks `writable` first. */
+  write(bytes: Uint8Array | string): void;
+  /** Bytes that can be queued now. */
+  readonly writable: number;
+  close(): void;
+}
+
+export interface WifiNetwork {
+  ssid: string;
+  /** dBm */
+  rssi: number;
+  secure: boolean;
+}
+
 export interface Host {
+  /** Chip family for Improv's device info: ESP32, ESP8266, or the simulator's. */
+  readonly chip: string;
+  /**
+   * Opens the console's serial port, or undefined when the build has none (a debug build, where xsbug
+   * owns the UART). `onBytes` gets what arrives; `onWritable` says the port took some of what was queued.
+   */
+  openSerial(onBytes: (bytes: Uint8Array) => void, onWritable: () => void): SerialPort | undefined;
+  /** Scans for Wi-Fi networks (for Improv); `done` gets them strongest first. */
+  scanWifi(done: (networks: WifiNetwork[]) => void): void;
   /** Manifest configuration (`mc/config`), the defaults under stored preferences. */
   readonly manifest: Readonly<Record<string, unknown>>;
   readonly preferences: PreferenceStore;

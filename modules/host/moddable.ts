@@ -11,9 +11,11 @@ import { Socket } from "socket";
 import manifestConfig from "mc/config";
 import Net from "net";
 import Power from "native/power";
-import { parseWebSocketUrl, type Host, type TimerHandle, type WebSocketEvents, type WebSocketHandle, type WifiEvent, type WifiOptions } from "./host";
+import Serial from "embedded:io/serial";
+import { parseWebSocketUrl, type Host, type SerialPort, type WifiNetwork, type TimerHandle, type WebSocketEvents, type WebSocketHandle, type WifiEvent, type WifiOptions } from "./host";
 import type { PreferenceStore } from "../../config/settings";
 import { findField } from "../../config/schema";
+import { encodeUtf8 } from "../console/utf8";
 
 const DOMAIN = "thermocast";
 
@@ -85,8 +87,13 @@ class ModdablePreferences implements PreferenceStore {
   }
 }
 
+/** Transmit ring of the console port: at least the console's longest piece (MAX_PIECE, 300 bytes). */
+const SERIAL_RING = 512;
+const SCAN_MAX = 24;
+
 export class ModdableHost implements Host {
   readonly manifest: Readonly<Record<string, unknown>>;
+  readonly chip: string;
   readonly preferences: PreferenceStore = new ModdablePreferences();
   #wifi: WiFi | undefined;
   // Time.ticks is a 32-bit millisecond counter on the boards: unwrap it.
@@ -105,6 +112,74 @@ export class ModdableHost implements Host {
     const manifest: Record<string, unknown> = { ...(config.thermocast as Record<string, unknown> | undefined) };
     for (const key in config) if (findField(key)) manifest[key] = config[key];
     this.manifest = manifest;
+    this.chip = typeof config.chip === "string" ? config.chip : "Moddable simulator";
+  }
+
+  openSerial(onBytes: (bytes: Uint8Array) => void, onWritable: () => void): SerialPort | undefined {
+    // The manifest's `console`: port options, a device path (desktop simulator), or "off" (debug builds).
+    const option = (manifestConfig as unknown as Record<string, unknown>).console;
+    if (!option || option === "off") return undefined;
+    const ring = new Uint8Array(SERIAL_RING);
+    let head = 0, count = 0, room = 0;
+    const flush = () => {
+      // The boards' write throws when the hardware FIFO is full: never write more than it said it takes.
+      while (count && room > 0) {
+        let n = ring.length - head;
+        if (n > count) n = count;
+        if (n > room) n = room;
+        serial.write(ring.slice(head, head + n).buffer);
+        head = (head + n) % ring.length;
+        count -= n;
+        room -= n;
+      }
+    };
+    const options = typeof option === "string" ? { device: option } : (option as Record<string, unknown>);
+    let serial: Serial;
+    try {
+      serial = new Serial({
+      baud: 115200,
+      ...options,
+      format: "buffer",
+      onReadable() {
+        const bytes = serial.read();
+        if (bytes instanceof ArrayBuffer) onBytes(new Uint8Array(bytes));
+      },
+      onWritable(bytes: number) {
+        room = bytes;
+        flush();
+        onWritable();
+      },
+    } as unknown as ConstructorParameters<typeof Serial>[0]);
+    } catch {
+      trace("console: cannot open the serial port\n");
+      return undefined;
+    }
+    return {
+      get writable() {
+        return ring.length - count;
+      },
+      write(piece: Uint8Array | string) {
+        const bytes = typeof piece === "string" ? encodeUtf8(piece) : piece;
+        if (bytes.length > ring.length - count) return; // the console checks `writable` first
+        for (let i = 0; i < bytes.length; i++) ring[(head + count++) % ring.length] = bytes[i];
+        flush();
+      },
+      close() {
+        serial.close();
+      },
+    };
+  }
+
+  scanWifi(done: (networks: WifiNetwork[]) => void): void {
+    const networks: WifiNetwork[] = [];
+    WiFi.scan({}, (item) => {
+      if (item) {
+        if (networks.length < SCAN_MAX && item.ssid) networks.push({ ssid: item.ssid, rssi: item.rssi, secure: item.authentication !== "none" });
+        return;
+      }
+      networks.sort((a, b) => b.rssi - a.rssi);
+      done(networks);
+    });
   }
 
   ticks(): number {

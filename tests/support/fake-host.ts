@@ -44,6 +44,7 @@ interface PendingTimer {
 }
 
 export class FakeHost implements Host {
+  chip = "test";
   manifest: Record<string, unknown> = {};
   preferences = new MemoryPreferences();
   logs: string[] = [];
@@ -110,6 +111,12 @@ export class FakeHost implements Host {
     const socket = new FakeSocket(url, headers, events);
     this.sockets.push(socket);
     return socket;
+  }
+  openSerial() {
+    return undefined;
+  }
+  scanWifi(done: (networks: { ssid: string; rssi: number; secure: boolean }[]) => void) {
+    done([]);
   }
   log(text: string) {
     this.logs.push(text);
