@@ -6,10 +6,20 @@
  * driver arms a timer instead of busy-waiting, and calls back once. The value is centi-degrees Celsius,
  * or a fault value from modules/protocol/values: a fault is data, never a made-up temperature.
  */
+import type { Host } from "../modules/host/host";
+import type { FaultCounter } from "./faults";
+
 export type SampleCallback = (value: number) => void;
 
 export interface TemperatureProbe {
   configure(options: Readonly<Record<string, unknown>>): void;
   sample(done: SampleCallback): void;
   close(): void;
+  /** What this probe reported: readings, faults by kind, retries by kind (sensors/faults.ts). */
+  readonly faults?: FaultCounter;
+  /** How long one sample waits for the sensor (ms), retries aside: the awake time the power model adds. */
+  readonly conversionTime?: number;
 }
+
+/** The timers a converting driver waits with: the Host's, or a test's fake clock. */
+export type ProbeTimers = Pick<Host, "setTimer" | "clearTimer">;

@@ -1,0 +1,183 @@
+/*
+ * One-shot I2C temperature sensors (TMP117, TMP102): the sensor sleeps in shutdown, each sample starts
+ * one conversion, waits for it with a timer, checks the chip's "conversion done" flag and reads the result.
+ * The chip specifics are a small table of functions (`OneShotChip`); this file holds the sequence and the
+ * fault policy they share.
+ *
+ * The bus is an ECMA-419 SMBus class (`embedded:io/smbus` on a board), injected as `options.sensor.io` and
+ * constructed here with the sensor's address, as the SDK's own drivers do. Its calls are synchronous and
+ * throw when the device does not acknowledge (NACK) or the bus fails; the messages differ by platform,
+ * so the kind is found by asking the device again:
+ *   transaction throws                 → retried once, at once (BusError counted as the retry's cause)
+ *   still throws; an ID read fails too → NoDevice      (nothing acknowledges at the address)
+ *   still throws; the ID read works    → BusError      (the device is there, the transfer failed)
+ *   ID register names another chip     → NoDevice      (not retried)
+ *   conversion-done flag not set       → one more wait of a quarter of the conversion time, then Timeout
+ */
+import { Fault, faultValue, type FaultKind } from "../../modules/protocol/values";
+import type { TimerHandle } from "../../modules/host/host";
+import type { ProbeTimers, SampleCallback, TemperatureProbe } from "../probe";
+import { FaultCounter } from "../faults";
+
+/** The part of the ECMA-419 SMBus class the drivers use (typings/embedded_io/smbus.d.ts). */
+export interface SMBusDevice {
+  readUint16(register: number, bigEndian?: boolean): number;
+  writeUint16(register: number, value: number, bigEndian?: boolean): void;
+  close(): void;
+}
+
+export interface SMBusOptions {
+  address: number;
+  hz: number;
+  data?: number;
+  clock?: number;
+  port?: number;
+}
+
+export type SMBusClass = new (options: SMBusOptions) => SMBusDevice;
+
+/** `options.sensor`: the SMBus class and its constructor options (pins from config/boards). */
+export interface I2CSensor {
+  io: SMBusClass;
+  address?: number;
+  hz?: number;
+  data?: number;
+  clock?: number;
+  port?: number;
+}
+
+export interface OneShotChip<Config> {
+  readonly address: number;
+  /** False when the device at the address is not this chip. */
+  identify(io: SMBusDevice): boolean;
+  /** Starts one conversion; returns how long it takes (ms). */
+  start(io: SMBusDevice, config: Config): number;
+  /** True once the conversion has finished. */
+  ready(io: SMBusDevice): boolean;
+  /** The result: centi-degrees or a fault value. */
+  read(io: SMBusDevice): number;
+}
+
+export interface OneShotOptions {
+  sensor: I2CSensor;
+  timers: ProbeTimers;
+  faults?: FaultCounter;
+}
+
+/** Retries per sample: one, as stated above. */
+const RETRIES = 1;
+const I2C_HZ = 400_000;
+
+export class OneShotProbe<Config> implements TemperatureProbe {
+  readonly faults: FaultCounter;
+  #io: SMBusDevice | undefined;
+  #chip: OneShotChip<Config>;
+  #timers: ProbeTimers;
+  #config: Config;
+  #identified = false;
+  #done: SampleCallback | undefined;
+  #timer: TimerHandle | undefined;
+  #wait = 0;
+  #retriesLeft = 0;
+  /** Bound once: no closure per sample. */
+  #onConverted = (): void => this.#collect(true);
+
+  constructor(chip: OneShotChip<Config>, config: Config, options: OneShotOptions) {
+    const sensor = options.sensor;
+    this.#io = new sensor.io({
+      address: sensor.address ?? chip.address,
+      hz: sensor.hz ?? I2C_HZ,
+      data: sensor.data,
+      clock: sensor.clock,
+      port: sensor.port,
+    });
+    this.#chip = chip;
+    this.#config = config;
+    this.#timers = options.timers;
+    this.faults = options.faults ?? new FaultCounter();
+  }
+
+  protected get config(): Config {
+    return this.#config;
+  }
+
+  configure(_options: Readonly<Record<string, unknown>>): void {}
+
+  sample(done: SampleCallback): void {
+    if (!this.#io) throw new Error("closed");
+    if (this.#done) {
+      done(this.faults.count(faultValue(Fault.Timeout)));
+      return;
+    }
+    this.#done = done;
+    this.#retriesLeft = RETRIES;
+    this.#start();
+  }
+
+  /** Leaves the sensor as it sleeps between samples (shutdown) and releases the bus. */
+  close(): void {
+    this.#timers.clearTimer(this.#timer);
+    this.#timer = undefined;
+    this.#done = undefined;
+    const io = this.#io;
+    this.#io = undefined;
+    io?.close();
+  }
+
+  #start(): void {
+    const io = this.#io;
+    if (!io) return;
+    try {
+      if (!this.#identified) {
+        if (!this.#chip.identify(io)) return this.#finish(faultValue(Fault.NoDevice));
+        this.#identified = true;
+      }
+      this.#wait = this.#chip.start(io, this.#config);
+    } catch {
+      return this.#busFault(io, () => this.#start());
+    }
+    this.#timer = this.#timers.setTimer(this.#onConverted, this.#wait);
+  }
+
+  #collect(checkReady: boolean): void {
+    this.#timer = undefined;
+    const io = this.#io;
+    if (!io) return;
+    let value: number;
+    try {
+      if (checkReady && !this.#chip.ready(io)) {
+        if (!this.#retry(Fault.Timeout)) return this.#finish(faultValue(Fault.Timeout));
+        this.#timer = this.#timers.setTimer(this.#onConverted, Math.max(2, Math.ceil(this.#wait / 4)));
+        return;
+      }
+      value = this.#chip.read(io);
+    } catch {
+      // The conversion is done; reading the flag again would find it cleared by the failed read.
+      return this.#busFault(io, () => this.#collect(false));
+    }
+    this.#finish(value);
+  }
+
+  #busFault(io: SMBusDevice, again: () => void): void {
+    if (this.#retry(Fault.BusError)) return again();
+    let answered = false;
+    try {
+      this.#chip.identify(io);
+      answered = true;
+    } catch {}
+    this.#finish(faultValue(answered ? Fault.BusError : Fault.NoDevice));
+  }
+
+  #retry(kind: FaultKind): boolean {
+    if (this.#retriesLeft <= 0) return false;
+    this.#retriesLeft--;
+    this.faults.retry(kind);
+    return true;
+  }
+
+  #finish(value: number): void {
+    const done = this.#done;
+    this.#done = undefined;
+    done?.(this.faults.count(value));
+  }
+}

@@ -1,0 +1,283 @@
+/*
+ * NTC thermistor in a voltage divider on an ADC pin. The Analog class is injected ECMA-419 style
+ * (`options.sensor.io`, `embedded:io/analog` on a board); an optional digital output powers the divider only
+ * while sampling (a 10 kΩ + 10 kΩ divider left on draws 165 µA from 3.3 V, more than an ESP32 asleep).
+ *
+ *   thermistor "low":  supply ─ series ─┬─ NTC ─ GND     fraction = Rt / (Rs + Rt)
+ *   thermistor "high": supply ─ NTC ─┬─ series ─ GND     fraction = Rs / (Rs + Rt)
+ *                                    └─ ADC
+ * `fraction` is the node voltage over the divider supply: code / maxCode × fullScale / supply. When the
+ * ADC's full scale is the supply (ratiometric) the two cancel; on an ESP32 (Moddable's Analog at 12 dB
+ * reads 0…2450 mV) or an ESP8266 board with the 220k/100k A0 divider (0…3200 mV) they do not, and the
+ * board map gives both (config/boards).
+ *
+ * Faults:
+ *   code at the bottom rail            → low: short (BusError)      high: open (Disconnected)
+ *   code at the top rail, ratiometric  → low: open (Disconnected)   high: short (BusError)
+ *   code at the top rail, ADC full scale below the supply → OutOfRange (beyond what this divider can
+ *                                        measure on this ADC; an open circuit looks the same)
+ *   temperature outside [min, max]     → OutOfRange
+ * The rails are `rail` × maxCode from either end (default 0.5 %). Nothing is retried: an ADC read is
+ * cheap, so the average of `oversample` reads is the retry.
+ */
+import { Fault, faultValue, toCenti } from "../../modules/protocol/values";
+import type { TimerHandle } from "../../modules/host/host";
+import type { ProbeTimers, SampleCallback, TemperatureProbe } from "../probe";
+import { FaultCounter } from "../faults";
+
+const KELVIN = 273.15;
+
+/** The part of the ECMA-419 Analog class used (typings/embedded_io/analog.d.ts). */
+export interface AnalogInput {
+  read(): number | undefined;
+  readonly resolution: number;
+  close(): void;
+}
+export type AnalogClass = new (options: { pin?: number }) => AnalogInput;
+
+/** The part of the ECMA-419 Digital class used to power the divider. */
+export interface DigitalOutput {
+  write(value: number): void;
+}
+
+export type ThermistorModel =
+  | { type: "beta"; /** Ω at t0 */ nominal: number; /** K */ beta: number; /** °C, default 25 */ t0?: number }
+  | { type: "steinhart-hart"; a: number; b: number; c: number };
+
+export interface Divider {
+  thermistor: "low" | "high";
+  /** Series resistor, Ω. */
+  series: number;
+  /** Divider supply, mV; with `fullScale`, only their ratio matters. Default: ratiometric. */
+  supply?: number;
+  /** Voltage at the ADC pin that reads as the top code, mV. Default: the supply. */
+  fullScale?: number;
+}
+
+export interface NtcConfig {
+  divider?: Divider;
+  model?: ThermistorModel;
+  /** ADC reads averaged per sample, 1…64; default 8. */
+  oversample?: number;
+  /** Plausible range, °C; default −40…125. */
+  min?: number;
+  max?: number;
+  /** Rail band as a fraction of full scale, default 0.005. */
+  rail?: number;
+  /** Settling time after powering the divider, ms; default 1. */
+  settle?: number;
+}
+
+export interface NtcOptions extends NtcConfig {
+  sensor: { io: AnalogClass; pin?: number };
+  timers: ProbeTimers;
+  /** Powers the divider during a sample; without it the divider is always powered. */
+  power?: DigitalOutput;
+  faults?: FaultCounter;
+}
+
+/** Thermistor resistance (Ω) from the node fraction; 0 or Infinity at the rails. */
+export function dividerResistance(fraction: number, series: number, thermistor: "low" | "high"): number {
+  if (fraction <= 0) return thermistor === "low" ? 0 : Infinity;
+  if (fraction >= 1) return thermistor === "low" ? Infinity : 0;
+  return thermistor === "low" ? (series * fraction) / (1 - fraction) : (series * (1 - fraction)) / fraction;
+}
+
+/** Beta equation: 1/T = 1/T0 + ln(R/R0)/β. Exact at T0, drifting from manufacturer tables away from it. */
+export function betaCelsius(resistance: number, nominal: number, beta: number, t0 = 25): number {
+  return 1 / (1 / (t0 + KELVIN) + Math.log(resistance / nominal) / beta) - KELVIN;
+}
+
+/** Steinhart–Hart: 1/T = A + B·ln R + C·(ln R)³. */
+export function steinhartHartCelsius(resistance: number, a: number, b: number, c: number): number {
+  const l = Math.log(resistance);
+  return 1 / (a + b * l + c * l * l * l) - KELVIN;
+}
+
+/** Steinhart–Hart coefficients through three (°C, Ω) points, e.g. from the thermistor's R/T table. */
+export function fitSteinhartHart(t1: number, r1: number, t2: number, r2: number, t3: number, r3: number): { a: number; b: number; c: number } {
+  const l1 = Math.log(r1);
+  const l2 = Math.log(r2);
+  const l3 = Math.log(r3);
+  const y1 = 1 / (t1 + KELVIN);
+  const y2 = 1 / (t2 + KELVIN);
+  const y3 = 1 / (t3 + KELVIN);
+  const g2 = (y2 - y1) / (l2 - l1);
+  const g3 = (y3 - y1) / (l3 - l1);
+  const c = (g3 - g2) / (l3 - l2) / (l1 + l2 + l3);
+  const b = g2 - c * (l1 * l1 + l1 * l2 + l2 * l2);
+  const a = y1 - (b + l1 * l1 * c) * l1;
+  return { a, b, c };
+}
+
+/**
+ * Steinhart–Hart coefficients from a setting's text, three table rows "°C:Ω" separated by commas
+ * ("0:31770,25:10000,50:3592"), or an error message.
+ */
+export function parseSteinhartHart(text: string): { type: "steinhart-hart"; a: number; b: number; c: number } | string {
+  const rows = text.split(",");
+  if (rows.length !== 3) return "needs three points °C:Ω, comma-separated";
+  const t: number[] = [];
+  const r: number[] = [];
+  for (const row of rows) {
+    const parts = row.split(":");
+    const celsius = Number(parts[0]);
+    const ohms = Number(parts[1]);
+    if (parts.length !== 2 || parts[0].trim() === "" || !isFinite(celsius) || !(ohms > 0 && isFinite(ohms))) return `bad point '${row}'`;
+    t.push(celsius);
+    r.push(ohms);
+  }
+  if (!(t[0] < t[1] && t[1] < t[2] && r[0] > r[1] && r[1] > r[2])) return "points must rise in °C and fall in Ω";
+  const { a, b, c } = fitSteinhartHart(t[0], r[0], t[1], r[1], t[2], r[2]);
+  if (!isFinite(a) || !isFinite(b) || !isFinite(c)) return "points do not fit";
+  return { type: "steinhart-hart", a, b, c };
+}
+
+export function modelCelsius(model: ThermistorModel, resistance: number): number {
+  return model.type === "beta"
+    ? betaCelsius(resistance, model.nominal, model.beta, model.t0)
+    : steinhartHartCelsius(resistance, model.a, model.b, model.c);
+}
+
+/** A 10 kΩ B3950 thermistor, low side, under a 10 kΩ series resistor, read ratiometrically. */
+const DEFAULTS = Object.freeze({
+  divider: Object.freeze({ thermistor: "low", series: 10000 }) as Divider,
+  model: Object.freeze({ type: "beta", nominal: 10000, beta: 3950 }) as ThermistorModel,
+  oversample: 8,
+  min: -40,
+  max: 125,
+  rail: 0.005,
+  settle: 1,
+});
+
+/**
+ * One averaged ADC code as a reading: centi-degrees or a fault value. Pure: the driver's arithmetic, for
+ * tests and for the simulator.
+ */
+export function ntcValue(code: number, maxCode: number, divider: Divider, model: ThermistorModel, min: number, max: number, rail: number): number {
+  const band = maxCode * rail;
+  const low = divider.thermistor === "low";
+  if (code <= band) return faultValue(low ? Fault.BusError : Fault.Disconnected);
+  const supply = divider.supply ?? 1;
+  const fullScale = divider.fullScale ?? supply;
+  if (code >= maxCode - band) {
+    if (fullScale < supply) return faultValue(Fault.OutOfRange);
+    return faultValue(low ? Fault.Disconnected : Fault.BusError);
+  }
+  const fraction = ((code / maxCode) * fullScale) / supply;
+  if (fraction >= 1) return faultValue(low ? Fault.Disconnected : Fault.BusError);
+  const celsius = modelCelsius(model, dividerResistance(fraction, divider.series, divider.thermistor));
+  if (!(celsius >= min && celsius <= max)) return faultValue(Fault.OutOfRange);
+  return toCenti(celsius);
+}
+
+export class NtcThermistor implements TemperatureProbe {
+  readonly faults: FaultCounter;
+  #io: AnalogInput | undefined;
+  #timers: ProbeTimers;
+  #power: DigitalOutput | undefined;
+  #divider: Divider = DEFAULTS.divider;
+  #model: ThermistorModel = DEFAULTS.model;
+  #oversample: number = DEFAULTS.oversample;
+  #min: number = DEFAULTS.min;
+  #max: number = DEFAULTS.max;
+  #rail: number = DEFAULTS.rail;
+  #settle: number = DEFAULTS.settle;
+  #done: SampleCallback | undefined;
+  #timer: TimerHandle | undefined;
+  /** Bound once: no closure per sample. */
+  #onSettled = (): void => this.#settled();
+
+  constructor(options: NtcOptions) {
+    this.#io = new options.sensor.io({ pin: options.sensor.pin });
+    this.#timers = options.timers;
+    this.#power = options.power;
+    this.faults = options.faults ?? new FaultCounter();
+    this.#power?.write(0);
+    this.configure(options);
+  }
+
+  /** The settling wait when the divider is powered per sample, else 0 (ms). */
+  get conversionTime(): number {
+    return this.#power ? this.#settle : 0;
+  }
+
+  configure(options: NtcConfig): void {
+    const { divider, model, oversample, min, max, rail, settle } = options;
+    if (divider !== undefined) {
+      if (divider.thermistor !== "low" && divider.thermistor !== "high") throw new RangeError("thermistor must be low or high");
+      if (!(divider.series > 0)) throw new RangeError("series resistance must be positive");
+      if (divider.supply !== undefined && !(divider.supply > 0)) throw new RangeError("supply must be positive");
+      if (divider.fullScale !== undefined && !(divider.fullScale > 0)) throw new RangeError("fullScale must be positive");
+      this.#divider = divider;
+    }
+    if (model !== undefined) {
+      const ok = model.type === "beta" ? model.nominal > 0 && model.beta > 0 : model.type === "steinhart-hart" && isFinite(model.a) && isFinite(model.b) && isFinite(model.c);
+      if (!ok) throw new RangeError("bad thermistor model");
+      this.#model = model;
+    }
+    if (oversample !== undefined) {
+      if (!(oversample >= 1 && oversample <= 64 && (oversample | 0) === oversample)) throw new RangeError("oversample must be 1…64");
+      this.#oversample = oversample;
+    }
+    if (min !== undefined) this.#min = min;
+    if (max !== undefined) this.#max = max;
+    if (!(this.#min < this.#max)) throw new RangeError("min must be below max");
+    if (rail !== undefined) {
+      if (!(rail >= 0 && rail < 0.25)) throw new RangeError("rail must be 0…0.25");
+      this.#rail = rail;
+    }
+    if (settle !== undefined) {
+      if (!(settle >= 0 && settle <= 1000)) throw new RangeError("settle must be 0…1000 ms");
+      this.#settle = settle;
+    }
+  }
+
+  sample(done: SampleCallback): void {
+    if (!this.#io) throw new Error("closed");
+    if (this.#done) {
+      done(this.faults.count(faultValue(Fault.Timeout)));
+      return;
+    }
+    const power = this.#power;
+    if (!power) {
+      done(this.faults.count(this.#measure()));
+      return;
+    }
+    this.#done = done;
+    power.write(1);
+    this.#timer = this.#timers.setTimer(this.#onSettled, this.#settle);
+  }
+
+  #settled(): void {
+    this.#timer = undefined;
+    const value = this.#measure();
+    this.#power?.write(0);
+    const done = this.#done;
+    this.#done = undefined;
+    done?.(this.faults.count(value));
+  }
+
+  close(): void {
+    this.#timers.clearTimer(this.#timer);
+    this.#timer = undefined;
+    this.#done = undefined;
+    this.#power?.write(0);
+    const io = this.#io;
+    this.#io = undefined;
+    io?.close();
+  }
+
+  #measure(): number {
+    const io = this.#io;
+    if (!io) return faultValue(Fault.Other);
+    let sum = 0;
+    for (let i = 0; i < this.#oversample; i++) {
+      const code = io.read();
+      if (code === undefined) return faultValue(Fault.BusError);
+      sum += code;
+    }
+    const maxCode = 2 ** io.resolution - 1;
+    return ntcValue(sum / this.#oversample, maxCode, this.#divider, this.#model, this.#min, this.#max, this.#rail);
+  }
+}
