@@ -10,7 +10,8 @@ const REASON = Symbol.for("thermocast.resetReason");
 
 class Power {
 	static retained(bytes) {
-		globalThis[RETAINED] ??= new ArrayBuffer(bytes);
+		// Like the boards: the whole region (an ESP32-sized 4 KB), whatever size was asked for.
+		globalThis[RETAINED] ??= new ArrayBuffer(Math.max(bytes, 4096));
 		return globalThis[RETAINED].byteLength >= bytes ? globalThis[RETAINED] : undefined;
 	}
 	static deepSleep(ms, wake) {

@@ -1,0 +1,160 @@
+/*
+ * The device's network: WebSocket client connections over real loopback sockets (the `ws` package),
+ * reporting to the firmware with the SDK client's semantics (modules/network/websocket/websocket.js):
+ * 1 connect when the TCP socket connects, 2 handshake after the upgrade, 3 receive per message (text as
+ * a string, binary as an ArrayBuffer), 4 disconnect once when the connection closes or fails, with no
+ * close code (the SDK client does not read it), and nothing after the firmware's own close(). Like the
+ * SDK, close() drops the TCP connection without a close frame (the server sees 1006), a message of
+ * 64 KB or more cannot be sent, and one received breaks the stream.
+ *
+ * Failures on demand: `refuse` makes new connections fail; `drop()` cuts the open ones.
+ */
+import { connect as tcpConnect, type NetConnectOpts, type Socket } from "node:net";
+import { WebSocket } from "ws";
+import type { Hardware } from "./hardware";
+
+export const ClientMessage = Object.freeze({ connect: 1, handshake: 2, receive: 3, disconnect: 4 });
+
+export interface ClientOptions {
+  host: string;
+  port: number;
+  path: string;
+  /** Alternating names and values, as the SDK takes them. */
+  headers: readonly string[];
+  protocol?: string;
+}
+
+export type ClientCallback = (message: number, value?: string | ArrayBuffer) => void;
+
+/** The SDK writes lengths up to 16 bits and cannot read a 64-bit length. */
+const MAX_MESSAGE = 65535;
+
+export class Connection {
+  #hardware: Hardware;
+  #deliver: ClientCallback;
+  #ws: WebSocket | undefined;
+  /** "closed" once disconnect was reported or the firmware closed it: nothing more is delivered. */
+  #state: "connecting" | "open" | "closed" = "connecting";
+
+  constructor(hardware: Hardware, options: ClientOptions, deliver: ClientCallback, refuse: boolean) {
+    this.#hardware = hardware;
+    this.#deliver = deliver;
+    if (refuse) {
+      // Refused or unreachable: the SDK's socket fails, and the client reports disconnect only.
+      hardware.after(0, () => this.#report(ClientMessage.disconnect));
+      return;
+    }
+    const headers: Record<string, string> = {};
+    for (let i = 0; i + 1 < options.headers.length; i += 2) headers[options.headers[i]] = options.headers[i + 1];
+    const host = options.host.includes(":") ? `[${options.host}]` : options.host;
+    const path = options.path.startsWith("/") ? options.path : `/${options.path}`;
+    const ws = (this.#ws = new WebSocket(`ws://${host}:${options.port}${path}`, options.protocol ?? [], {
+      headers,
+      perMessageDeflate: false, // the SDK client offers no extensions
+      followRedirects: false,
+      createConnection: (connectOptions: object) => {
+        const socket: Socket = tcpConnect(connectOptions as NetConnectOpts);
+        hardware.clock.trackSocket(socket, (peerTracked) => this.#busy(peerTracked));
+        socket.once("connect", () => {
+          this.#report(ClientMessage.connect);
+          // The SDK checks the header list when it writes the upgrade request, inside its socket callback.
+          if (options.headers.length % 2 && this.#state !== "closed")
+            hardware.run(() => {
+              throw new Error("invalid header array: need a value for every header");
+            });
+        });
+        return socket;
+      },
+    }));
+    ws.on("open", () => {
+      if (this.#state === "connecting") this.#state = "open";
+      this.#report(ClientMessage.handshake);
+    });
+    ws.on("message", (data: Buffer, binary: boolean) => {
+      if (data.byteLength > MAX_MESSAGE) {
+        this.#report(ClientMessage.disconnect);
+        return ws.terminate();
+      }
+      this.#report(ClientMessage.receive, binary ? data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) as ArrayBuffer : data.toString());
+    });
+    ws.on("error", () => {}); // a failure is reported by the close that follows it
+    ws.on("close", () => this.#report(ClientMessage.disconnect));
+  }
+
+  write(message: string | ArrayBuffer): void {
+    const data = Buffer.from(message as string); // a string as UTF-8, an ArrayBuffer as is
+    if (data.byteLength > MAX_MESSAGE) throw new Error("message too long");
+    // Stricter than the SDK, which would write frame bytes into a socket still in its HTTP handshake.
+    if (this.#state !== "open" || !this.#ws) throw new Error("websocket is not open");
+    this.#ws.send(data, { binary: typeof message !== "string" });
+    this.#hardware.clock.touch();
+  }
+
+  close(): void {
+    this.#state = "closed";
+    this.#ws?.terminate();
+    this.#hardware.clock.touch();
+  }
+
+  get closed(): boolean {
+    return this.#state === "closed";
+  }
+
+  /** Broken from outside (the access point went away): the firmware hears disconnect. */
+  cut(): void {
+    this.#ws?.terminate();
+    this.#hardware.clock.touch();
+  }
+
+  #report(message: number, value?: string | ArrayBuffer): void {
+    if (this.#state === "closed") return;
+    if (message === ClientMessage.disconnect) {
+      this.#state = "closed";
+      this.#ws?.terminate();
+      this.#hardware.clock.touch();
+    }
+    this.#hardware.run(() => this.#deliver(message, value));
+  }
+
+  /** Still changing by itself: a handshake to an unfollowed peer, a close under way or not yet reported. */
+  #busy(peerTracked: boolean): boolean {
+    const ready = this.#ws?.readyState;
+    if (this.#state === "closed") return false;
+    if (ready === WebSocket.CLOSING || ready === WebSocket.CLOSED) return true;
+    return !peerTracked && ready === WebSocket.CONNECTING;
+  }
+}
+
+export class Network {
+  /** New connections fail (nothing listening, no route) while true. */
+  refuse = false;
+  /** Connections attempted, across runs. */
+  opened = 0;
+  #hardware: Hardware;
+  #open = new Set<Connection>();
+
+  constructor(hardware: Hardware) {
+    this.#hardware = hardware;
+  }
+
+  connect(options: ClientOptions, deliver: ClientCallback): Connection {
+    this.opened++;
+    for (const connection of this.#open) if (connection.closed) this.#open.delete(connection);
+    const refuse = this.refuse || !this.#hardware.wifi.hasAddress;
+    const connection = new Connection(this.#hardware, options, deliver, refuse);
+    this.#open.add(connection);
+    return connection;
+  }
+
+  /** Cuts every open connection, as when the access point goes away; the firmware hears disconnect. */
+  drop(): void {
+    for (const connection of this.#open) connection.cut();
+    this.#open.clear();
+  }
+
+  /** Power off: connections close without a word to the (gone) firmware. */
+  powerOff(): void {
+    for (const connection of this.#open) connection.close();
+    this.#open.clear();
+  }
+}
