@@ -4,7 +4,10 @@
  * first device's serial console.
  *
  *   tsx simulator/cli/start.ts [--devices 1] [--port 8080] [--db ./data/thermocast.db]
- *                              [--interval 10] [--batch 3] [--mode always-on|battery] [--url ws://…]
+ *                              [--interval 1] [--batch 3] [--mode always-on|battery] [--url ws://…]
+ *
+ * The defaults are for watching: a reading every second, a batch every 3, so the first batch is stored
+ * a few seconds after start (the server logs each one).
  *
  * With --url the devices talk to a server already running there (register them first; their tokens are
  * "<id>-token"); without it a server starts here and registers them itself.
@@ -14,6 +17,7 @@ import path from "node:path";
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import { startServer, type RunningServer } from "../../server/server";
+import { consoleLog } from "../../server/log";
 import { RealClock } from "../hardware/clock";
 import { Fleet } from "../fleet";
 
@@ -22,7 +26,7 @@ const { values } = parseArgs({
     devices: { type: "string", default: "1" },
     port: { type: "string", default: "8080" },
     db: { type: "string", default: "./data/thermocast.db" },
-    interval: { type: "string", default: "10" },
+    interval: { type: "string", default: "1" },
     batch: { type: "string", default: "3" },
     mode: { type: "string", default: "always-on" },
     url: { type: "string" },
@@ -36,10 +40,12 @@ let server: RunningServer | undefined;
 let url = values.url;
 if (!url) {
   mkdirSync(path.dirname(values.db), { recursive: true });
-  server = await startServer({ port: Number(values.port), dbPath: values.db });
+  server = await startServer({ port: Number(values.port), dbPath: values.db, log: consoleLog({ debug: true }) });
   for (let i = 0; i < count; i++) server.db.registerDevice(id(i), `${id(i)}-token`);
   url = `ws://127.0.0.1:${server.port}`;
   console.log(`dashboard: ${server.url}/`);
+  console.log(`API:       ${server.url}/api/devices`);
+  console.log(`devices:   ${server.wsUrl}/<id>`);
 }
 
 const prefs = path.join(path.dirname(values.db), "sim");
