@@ -13,10 +13,12 @@ import type { Clock, ClockTimer } from "./clock";
 import { Network } from "./network";
 import { Preferences, type Platform } from "./preferences";
 import { Probe } from "./probe";
+import { BoardIo } from "./io";
 import { SerialPort } from "./serial";
 import { DeviceTimers } from "./timers";
 import { Trace } from "./trace";
 import { Radio } from "./wifi";
+import { EnergyMeter } from "./energy";
 
 export interface HardwareOptions {
   id: string;
@@ -61,11 +63,15 @@ export class Hardware {
   readonly manifest: Readonly<Record<string, unknown>>;
   readonly preferences: Preferences;
   readonly probe: Probe;
+  /** What is wired to the pins for the probe drivers: 1-Wire, I2C, ADC (native/probe-io). */
+  readonly io: BoardIo;
   readonly trace: Trace;
   readonly timers = new DeviceTimers(this);
   readonly wifi = new Radio(this);
   readonly network = new Network(this);
   readonly serial = new SerialPort(this);
+  /** Time in each power state, for the power model (docs/power.md). */
+  readonly energy: EnergyMeter;
   readonly mac: string;
   readonly address: string;
   /** Time.ticks when the firmware starts. Boards start at 0; set near 2 ** 32 to test the wrap. */
@@ -93,6 +99,8 @@ export class Hardware {
     this.preferences = new Preferences(this.platform);
     if (options.preferencesFile) this.preferences.attach(options.preferencesFile);
     this.probe = new Probe(options.clock, this.seed);
+    this.io = new BoardIo(() => this.clock.now(), () => this.boots);
+    this.energy = new EnergyMeter(options.clock);
     this.trace = new Trace(() => `${new Date(this.clock.now()).toISOString()} ${this.id}`, options.echo);
     const byte = (n: number) => ((Math.imul(this.seed, 2654435761) >>> n) & 0xff).toString(16).padStart(2, "0");
     this.mac = `24:0a:c4:${byte(0)}:${byte(8)}:${byte(16)}`;
@@ -116,6 +124,7 @@ export class Hardware {
     this.resetReason = reason;
     this.crash = undefined;
     this.#bootAt = this.clock.now();
+    this.energy.set("cpu");
     this.clock.clearTimer(this.#wake);
     this.#wake = undefined;
     // Repeatable, yet not the same sequence in every run.
@@ -129,6 +138,7 @@ export class Hardware {
     this.clock.clearTimer(this.#wake);
     this.#wake = undefined;
     this.#retained = undefined;
+    this.energy.set("off");
     if (asleep) this.trace.line("[sim] power off");
     else this.#stop("power off");
   }
@@ -137,6 +147,7 @@ export class Hardware {
   deepSleep(ms: number): void {
     if (!this.#powered) return;
     this.#stop(`deep sleep ${ms} ms`);
+    this.energy.set("sleep");
     this.#wake = this.clock.setTimer(() => {
       this.#wake = undefined;
       this.onReset?.("deep-sleep");
@@ -222,6 +233,7 @@ export class Hardware {
     this.network.powerOff();
     this.wifi.powerOff();
     this.serial.powerOff();
+    this.energy.set("off");
     this.trace.flush();
     this.trace.line(`[sim] ${why}`);
   }

@@ -7,9 +7,10 @@
  * SDK, close() drops the TCP connection without a close frame (the server sees 1006), a message of
  * 64 KB or more cannot be sent, and one received breaks the stream.
  *
- * Failures on demand: `refuse` makes new connections fail; `drop()` cuts the open ones.
+ * Failures on demand: `refuse` makes new connections fail; `drop()` cuts the open ones; `resolve` answers
+ * (or fails) name lookups.
  */
-import { connect as tcpConnect, type NetConnectOpts, type Socket } from "node:net";
+import { connect as tcpConnect, isIP, type NetConnectOpts, type Socket } from "node:net";
 import { WebSocket } from "ws";
 import type { Hardware } from "./hardware";
 
@@ -36,12 +37,12 @@ export class Connection {
   /** "closed" once disconnect was reported or the firmware closed it: nothing more is delivered. */
   #state: "connecting" | "open" | "closed" = "connecting";
 
-  constructor(hardware: Hardware, options: ClientOptions, deliver: ClientCallback, refuse: boolean) {
+  constructor(hardware: Hardware, options: ClientOptions, deliver: ClientCallback, refuse: boolean, failAfterMs = 0) {
     this.#hardware = hardware;
     this.#deliver = deliver;
     if (refuse) {
-      // Refused or unreachable: the SDK's socket fails, and the client reports disconnect only.
-      hardware.after(0, () => this.#report(ClientMessage.disconnect));
+      // Refused, unreachable or no DNS answer: the SDK's socket fails, and the client reports disconnect only.
+      hardware.after(failAfterMs, () => this.#report(ClientMessage.disconnect));
       return;
     }
     const headers: Record<string, string> = {};
@@ -67,10 +68,12 @@ export class Connection {
       },
     }));
     ws.on("open", () => {
+      this.#hardware.energy.traffic(); // TCP and the upgrade exchange
       if (this.#state === "connecting") this.#state = "open";
       this.#report(ClientMessage.handshake);
     });
     ws.on("message", (data: Buffer, binary: boolean) => {
+      this.#hardware.energy.traffic();
       if (data.byteLength > MAX_MESSAGE) {
         this.#report(ClientMessage.disconnect);
         return ws.terminate();
@@ -87,6 +90,7 @@ export class Connection {
     // Stricter than the SDK, which would write frame bytes into a socket still in its HTTP handshake.
     if (this.#state !== "open" || !this.#ws) throw new Error("websocket is not open");
     this.#ws.send(data, { binary: typeof message !== "string" });
+    this.#hardware.energy.traffic();
     this.#hardware.clock.touch();
   }
 
@@ -130,6 +134,13 @@ export class Network {
   refuse = false;
   /** Connections attempted, across runs. */
   opened = 0;
+  /**
+   * Name lookup for a host that is not an IP address: the address to connect to, or undefined when the
+   * lookup fails (the SDK's socket then fails, and the client reports disconnect only). Unset: Node resolves.
+   */
+  resolve: ((name: string) => string | undefined) | undefined;
+  /** How long a failed lookup takes to fail, ms. */
+  dnsFailMs = 0;
   #hardware: Hardware;
   #open = new Set<Connection>();
 
@@ -141,7 +152,17 @@ export class Network {
     this.opened++;
     for (const connection of this.#open) if (connection.closed) this.#open.delete(connection);
     const refuse = this.refuse || !this.#hardware.wifi.hasAddress;
-    const connection = new Connection(this.#hardware, options, deliver, refuse);
+    let target = options;
+    if (!refuse && this.resolve && isIP(options.host) === 0) {
+      const address = this.resolve(options.host);
+      if (address === undefined) {
+        const failed = new Connection(this.#hardware, options, deliver, true, this.dnsFailMs);
+        this.#open.add(failed);
+        return failed;
+      }
+      target = { ...options, host: address };
+    }
+    const connection = new Connection(this.#hardware, target, deliver, refuse);
     this.#open.add(connection);
     return connection;
   }

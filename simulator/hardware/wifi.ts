@@ -33,10 +33,11 @@ const DEFAULT_CHANNEL = 6;
 
 /** One `new WiFi(options, callback)`: closing it stops its notifications. */
 export class Station {
-  readonly notify: (message: WifiMessage) => void;
+  /** `value` -1 with "disconnect": the password was refused (as the SDK reports it on ESP32 and ESP8266). */
+  readonly notify: (message: WifiMessage, value?: number) => void;
   closed = false;
 
-  constructor(notify: (message: WifiMessage) => void) {
+  constructor(notify: (message: WifiMessage, value?: number) => void) {
     this.notify = notify;
   }
 }
@@ -62,12 +63,13 @@ export class Radio {
     this.#hardware = hardware;
   }
 
-  join(options: JoinOptions | undefined, notify: (message: WifiMessage) => void): Station {
+  join(options: JoinOptions | undefined, notify: (message: WifiMessage, value?: number) => void): Station {
     const station = new Station(notify);
     if (!options) return station;
     this.#leave();
     this.#station = station;
     this.joins++;
+    this.#hardware.energy.set("joining");
     const ap = this.accessPoint;
     const bssid = options.bssid && [...new Uint8Array(options.bssid)].map((b) => b.toString(16).padStart(2, "0")).join(":");
     const named = bssid !== undefined && options.channel !== undefined;
@@ -75,13 +77,17 @@ export class Radio {
       (!named || (bssid === (ap.bssid ?? DEFAULT_BSSID) && options.channel === (ap.channel ?? DEFAULT_CHANNEL)));
     if (named && found) this.fastJoins++;
     this.#after((named && found ? 0 : this.scanMs) + this.associateMs, () => {
-      const refused = !found || (ap!.password !== undefined && ap!.password !== options.password) || options.password === "invalid!";
-      if (refused) return this.#tell("disconnect");
+      const wrongPassword = found && ((ap!.password !== undefined && ap!.password !== options.password) || options.password === "invalid!");
+      if (!found || wrongPassword) {
+        this.#hardware.energy.set("cpu");
+        return this.#tell("disconnect", wrongPassword ? -1 : undefined);
+      }
       this.#joined = ap;
       this.#ssid = options.ssid ?? "";
       this.#tell("connect");
       this.#after(this.addressMs, () => {
         this.hasAddress = true;
+        this.#hardware.energy.set("associated");
         this.#tell("gotIP");
       });
     });
@@ -92,6 +98,7 @@ export class Radio {
     station.closed = true;
     if (station !== this.#station) return;
     this.#hardware.cancel(this.#step); // a join in progress stops, as in mcsim
+    if (!this.hasAddress && this.#hardware.energy.state === "joining") this.#hardware.energy.set("cpu");
     this.#station = undefined;
   }
 
@@ -141,14 +148,16 @@ export class Radio {
     this.#step = undefined;
     this.#joined = undefined;
     this.hasAddress = false;
+    const energy = this.#hardware.energy;
+    if (energy.state === "joining" || energy.state === "associated") energy.set("cpu");
   }
 
   #after(ms: number, action: () => void): void {
     this.#step = this.#hardware.after(ms, action);
   }
 
-  #tell(message: WifiMessage): void {
+  #tell(message: WifiMessage, value?: number): void {
     const station = this.#station;
-    if (station && !station.closed) this.#hardware.run(() => station.notify(message));
+    if (station && !station.closed) this.#hardware.run(() => station.notify(message, value));
   }
 }
