@@ -7,8 +7,9 @@ const TABLE = Object.freeze([
   0xedb88320, 0xf00f9344, 0xd6d6a3e8, 0xcb61b38c, 0x9b64c2b0, 0x86d3d2d4, 0xa00ae278, 0xbdbdf21c,
 ]);
 
-export function crc32(bytes: Uint8Array, start = 0, end = bytes.length): number {
-  let crc = 0xffffffff;
+/** CRC-32 of `bytes[start…end)`; pass the CRC of what came before as `previous` to continue it. */
+export function crc32(bytes: Uint8Array, start = 0, end = bytes.length, previous = 0): number {
+  let crc = (previous ^ 0xffffffff) >>> 0;
   for (let i = start; i < end; i++) {
     crc ^= bytes[i];
     crc = TABLE[crc & 15] ^ (crc >>> 4);

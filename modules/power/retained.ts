@@ -62,7 +62,7 @@ export class WakeState {
   restore(): RestoreResult {
     const header = this.#header;
     const ours = header[0] === MAGIC && header[2] === this.#layout;
-    if (ours && header[1] === crc32(this.#bytes, 8) && this.store.isConsistent()) return "restored";
+    if (ours && this.store.isConsistent() && header[1] === this.#checksum()) return "restored";
     const corrupt = this.#words[W_CORRUPT];
     this.#bytes.fill(0);
     this.store.clear();
@@ -75,7 +75,23 @@ export class WakeState {
 
   /** Seals the image before sleep. */
   seal(): void {
-    this.#header[1] = crc32(this.#bytes, 8);
+    this.#header[1] = this.#checksum();
+  }
+
+  /**
+   * CRC-32 of the state, the store's run table and meta words, and the readings it holds: not of the
+   * empty slots, so a wake with a few readings checks a few hundred bytes, not the whole region.
+   */
+  #checksum(): number {
+    const bytes = this.#bytes;
+    const store = this.store;
+    const values = STORE_OFFSET + ReadingStore.bytesFor(0, store.maxRuns);
+    let crc = crc32(bytes, 8, values);
+    const head = store.head;
+    const end = head + store.count;
+    const wrap = end > store.capacity ? end - store.capacity : 0;
+    crc = crc32(bytes, values + head * 2, values + (end - wrap) * 2, crc);
+    return wrap ? crc32(bytes, values, values + wrap * 2, crc) : crc;
   }
 
   get clock(): number { return this.#floats[F_CLOCK]; }

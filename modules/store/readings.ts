@@ -97,6 +97,10 @@ export class ReadingStore {
   get count(): number {
     return this.#meta[COUNT];
   }
+  /** Ring slot of the oldest reading. */
+  get head(): number {
+    return this.#meta[HEAD];
+  }
   /** Readings dropped by the overflow policy, kept with the store. */
   get dropped(): number {
     return this.#meta[DROPPED];

@@ -163,3 +163,19 @@ test("the wake plan connects for a full batch, for latency, for an alarm, and re
 test("CRC-32 matches the standard check value", () => {
   assert.equal(crc32(Uint8Array.from("123456789", (c) => c.charCodeAt(0))), 0xcbf43926);
 });
+
+test("CRC-32 continues across pieces as over the whole", () => {
+  const bytes = Uint8Array.from({ length: 100 }, (_, i) => (i * 37) & 255);
+  assert.equal(crc32(bytes, 40, 100, crc32(bytes, 0, 40)), crc32(bytes));
+});
+
+test("a change in a held reading is caught; an empty slot is not part of the image", () => {
+  const device = new BatteryDevice();
+  device.wake();
+  device.wake();
+  const values = STORE_OFFSET + ReadingStore.bytesFor(0, RUNS);
+  new Uint8Array(device.memory)[values + 2 * 50] ^= 0xff; // slot 50 holds nothing
+  assert.equal(device.wake().state.corrupt, 0, "an empty slot changed: no harm");
+  new Uint8Array(device.memory)[values + 1] ^= 0x01; // reading 0
+  assert.equal(device.wake().state.corrupt, 1);
+});
