@@ -36,6 +36,17 @@ export const ESP8266: Currents = Object.freeze({
 /** After a frame, the radio stays awake this long (ACKs, TCP, the DTIM wait) before modem sleep. */
 export const ACTIVE_AFTER_TRAFFIC = 100;
 
+/*
+ * Work that takes no virtual time in the simulator (the firmware runs between two instants, loopback is
+ * instant) but takes real time on a board, charged as modelled durations:
+ */
+/** Wake from deep sleep (or power-on) to application code on ESP32: ~100 ms (arduino-esp32 #6906). */
+export const BOOT_MS = 100;
+/** TCP connect and the WebSocket upgrade: two round trips over Wi-Fi on a LAN. */
+export const HANDSHAKE_MS = 40;
+/** One frame out or in, with its TCP acknowledgement. */
+export const FRAME_MS = 5;
+
 export class EnergyMeter {
   /** ms spent in each phase. */
   readonly ms: Record<Phase, number> = { sleep: 0, cpu: 0, joining: 0, active: 0, idle: 0 };
@@ -58,10 +69,16 @@ export class EnergyMeter {
     this.#state = state;
   }
 
-  /** A frame went out or came in. */
-  traffic(): void {
+  /** A frame went out or came in (`ms`: the modelled airtime). */
+  traffic(ms = FRAME_MS): void {
     this.#account();
+    this.ms.active += ms;
     this.#activeUntil = this.#clock.now() + ACTIVE_AFTER_TRAFFIC;
+  }
+
+  /** Modelled time in `phase` that the virtual clock does not see (a boot). */
+  charge(phase: Phase, ms: number): void {
+    this.ms[phase] += ms;
   }
 
   /** Charge so far in µAh at `currents`. */

@@ -18,7 +18,7 @@ import { SerialPort } from "./serial";
 import { DeviceTimers } from "./timers";
 import { Trace } from "./trace";
 import { Radio } from "./wifi";
-import { EnergyMeter } from "./energy";
+import { BOOT_MS, EnergyMeter } from "./energy";
 
 export interface HardwareOptions {
   id: string;
@@ -78,6 +78,8 @@ export class Hardware {
   ticksAtBoot = 0;
   /** Firmware starts so far: cold boots, wakes and restarts. */
   boots = 0;
+  /** The longest a run (a wake) lasted, in virtual ms: the awake cap's check. */
+  longestRun = 0;
   resetReason: ResetReason = "power-on";
   /** The exception that halted the firmware in this run, as XS aborts on an unhandled one. */
   crash: Error | undefined;
@@ -125,6 +127,7 @@ export class Hardware {
     this.crash = undefined;
     this.#bootAt = this.clock.now();
     this.energy.set("cpu");
+    this.energy.charge("cpu", BOOT_MS);
     this.clock.clearTimer(this.#wake);
     this.#wake = undefined;
     // Repeatable, yet not the same sequence in every run.
@@ -228,6 +231,7 @@ export class Hardware {
   #stop(why: string): void {
     if (!this.#powered) return;
     this.#powered = false;
+    this.longestRun = Math.max(this.longestRun, this.clock.now() - this.#bootAt);
     for (const timer of this.#pending) this.clock.clearTimer(timer);
     this.#pending.clear();
     this.network.powerOff();

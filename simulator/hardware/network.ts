@@ -13,6 +13,7 @@
 import { connect as tcpConnect, isIP, type NetConnectOpts, type Socket } from "node:net";
 import { WebSocket } from "ws";
 import type { Hardware } from "./hardware";
+import { HANDSHAKE_MS } from "./energy";
 
 export const ClientMessage = Object.freeze({ connect: 1, handshake: 2, receive: 3, disconnect: 4 });
 
@@ -68,7 +69,7 @@ export class Connection {
       },
     }));
     ws.on("open", () => {
-      this.#hardware.energy.traffic(); // TCP and the upgrade exchange
+      this.#hardware.energy.traffic(HANDSHAKE_MS); // TCP and the upgrade exchange
       if (this.#state === "connecting") this.#state = "open";
       this.#report(ClientMessage.handshake);
     });
