@@ -50,6 +50,11 @@ export class Radio {
   accessPoint: AccessPoint | undefined = {};
   /** Joined and holding an address: sockets can be opened. */
   hasAddress = false;
+  /**
+   * Ignore a named access point: every join scans and runs DHCP, as firmware that does not remember the
+   * access point does (the power benchmark's "connect every wake" baseline).
+   */
+  alwaysScan = false;
   /** Joins so far, and those that skipped the scan. */
   joins = 0;
   fastJoins = 0;
@@ -72,7 +77,7 @@ export class Radio {
     this.#hardware.energy.set("joining");
     const ap = this.accessPoint;
     const bssid = options.bssid && [...new Uint8Array(options.bssid)].map((b) => b.toString(16).padStart(2, "0")).join(":");
-    const named = bssid !== undefined && options.channel !== undefined;
+    const named = bssid !== undefined && options.channel !== undefined && !this.alwaysScan;
     const found = ap && (ap.ssid === undefined || ap.ssid === options.ssid) &&
       (!named || (bssid === (ap.bssid ?? DEFAULT_BSSID) && options.channel === (ap.channel ?? DEFAULT_CHANNEL)));
     if (named && found) this.fastJoins++;
