@@ -44,6 +44,9 @@ export interface Figures {
     encodeBatch120: number;
     /** encode without text(): what the text conversion costs is the difference. */
     encodeBytesOnly60: number;
+    /** encode + text() for 60 readings that all take the careful path: all faults, all two-character deltas. */
+    encodeFaults60: number;
+    encodeSteep60: number;
     /** Per reading: the probe's sample (simulated probe), store.append. */
     sample: number;
     append: number;
@@ -138,6 +141,8 @@ export async function measure(): Promise<Figures> {
     }
     const encodeBatch120 = await cost("encode", 120);
     const encodeBytesOnly60 = await cost("encode-bytes", 60);
+    const encodeFaults60 = await cost("encode-faults", 60);
+    const encodeSteep60 = await cost("encode-steep", 60);
     const sample = (await cost("sample", 480)) / 480;
     const append = (await cost("append", 480)) / 480;
     const pathCost: Record<number, number> = {};
@@ -171,7 +176,7 @@ export async function measure(): Promise<Figures> {
 
     return {
       compute: {
-        encodeBatch, encodeBatch120, encodeBytesOnly60, sample, append, path: pathCost, naiveJson, naiveJsonTime, concat60,
+        encodeBatch, encodeBatch120, encodeBytesOnly60, encodeFaults60, encodeSteep60, sample, append, path: pathCost, naiveJson, naiveJsonTime, concat60,
         crc8, suggestedCrc8Table, suggestedTemplate, suggestedTokensAppend, suggestedTokensText,
       },
       heap: { store, naive512 },

@@ -36,12 +36,14 @@ row("the same delta batch built by string concatenation (60)", fixed(c.concat60)
 console.log("\nCompute per batch: BatchEncoder.encode + text() (units)");
 for (const n of [1, 10, 60] as const) row(`batch of ${n}`, String(c.encodeBatch[n]), `${fixed(c.encodeBatch[n] / n)} a reading`);
 row("batch of 120", String(c.encodeBatch120), `${fixed(c.encodeBatch120 / 120)} a reading`);
-row("  envelope (fixed per batch)", fixed(envelope, 0), "written a character at a time (#ascii, #int)");
-row("  each further reading (120 vs 60)", fixed(marginal), "the per-reading loop");
-row("  text() at 60", String(c.encodeBatch[60] - c.encodeBytesOnly60), `${fixed((c.encodeBatch[60] - c.encodeBytesOnly60) / f.wire.payload[60])} a character of the frame`);
-console.log("Suggestions, same frame byte for byte (bench/suggested-encoder.ts)");
+row("  fixed per batch", fixed(envelope, 0), "the envelope (one template literal), the base, the calls");
+row("  each further reading (120 vs 60)", fixed(marginal), "fast path: a table lookup a reading, 20 to a fromCharCode call");
+row("  text() at 60", String(c.encodeBatch[60] - c.encodeBytesOnly60), "encode builds the frame string; text() returns it");
+row("60 readings, all faults (a disconnected probe)", String(c.encodeFaults60), `${fixed(c.encodeFaults60 / 60)} a reading: the careful path`);
+row("60 readings, all two-character deltas (a steep ramp)", String(c.encodeSteep60), `${fixed(c.encodeSteep60 / 60)} a reading: the careful path`);
+console.log("Earlier suggestions, same frame byte for byte (bench/suggested-encoder.ts)");
 for (const n of [1, 10, 60] as const) {
-  row(`1. template envelope + tight loop, batch of ${n}`, String(c.suggestedTemplate[n]), `${fixed(c.suggestedTemplate[n] / n)} a reading, ${ratio(c.encodeBatch[n], c.suggestedTemplate[n])} less than now`);
+  row(`1. template envelope + tight loop, batch of ${n}`, String(c.suggestedTemplate[n]), `${fixed(c.suggestedTemplate[n] / n)} a reading, ${ratio(c.suggestedTemplate[n], c.encodeBatch[n])} the encoder's cost`);
 }
 for (const n of [1, 10, 60] as const) {
   row(`2. tokens kept at append: text, batch of ${n}`, String(c.suggestedTokensText[n]), `${fixed(c.suggestedTokensText[n] / n)} a reading at send`);

@@ -1,14 +1,12 @@
 /*
- * Not device code: measured suggestions for modules/protocol/batch.ts, which misses the issue's goal of
- * 20 compute units a reading. bench/run.ts checks that each writes byte for byte the frame BatchEncoder
- * writes, and prints what each costs on XS.
+ * Not device code: earlier suggestions for modules/protocol/batch.ts, kept as measured alternatives.
+ * bench/run.ts checks that each writes byte for byte the frame BatchEncoder writes, and prints what each
+ * costs on XS.
  *
- * Where BatchEncoder's units go (XS 13.3 meter: about one unit a bytecode):
- * - the envelope, written a character at a time (`#ascii` does a charCodeAt and a typed-array store per
- *   character, `#int` a Math.floor per digit): over 4,000 units a batch, 70 a reading at batch 60;
- * - the per-reading loop, ~88 units: loop ~11, read + ring wrap test ~15, fault test ~4, delta and zigzag
- *   ~20, `while` test ~4, alphabet lookup and store ~19, more for postfix `at++` in index position;
- * - text(): String.fromCharCode.apply, ~7 units a character of the frame.
+ * They were measured against the first BatchEncoder, which wrote the envelope a character at a time
+ * (~4,500 units a batch), spent ~88 units a reading in its loop and ~7 a character in text()
+ * (String.fromCharCode.apply). BatchEncoder has since taken suggestion 1's template envelope and straight
+ * segments, and goes further (see its header): at batch 60 it costs less than either.
  *
  * 1. EnvelopeTemplateEncoder: the envelope as one template literal (number to text is native), the readings
  *    in a tight loop (no wrap test: at most two straight segments; one-character deltas from a 32-entry

@@ -85,6 +85,31 @@ function encodeCase(withText: boolean): Case {
 }
 
 /**
+ * The encoder on data its fast path cannot take: a disconnected probe (every reading a fault) or a steep
+ * ramp (every delta two characters, 0.2 °C a reading).
+ */
+function encodeShapeCase(shape: "faults" | "steep"): Case {
+  let encoder: BatchEncoder, values: Int16Array, h: BatchHeader, n = 0, length = 0;
+  return {
+    setup(count) {
+      n = count;
+      encoder = new BatchEncoder(MAX_BATCH);
+      values = new Int16Array(STORE_CAPACITY);
+      for (let i = 0; i < values.length; i++) values[i] = shape === "faults" ? FAULT_BASE + 3 : 2000 + 20 * i;
+      h = header(42, 480);
+      this.run();
+    },
+    run() {
+      length = encoder.encode(h, values, 0, n);
+      encoder.text();
+    },
+    report() {
+      return { payload: length };
+    },
+  };
+}
+
+/**
  * The whole path per reading: sample (the DS18B20 driver decodes a scratchpad) → store.append → for every
  * `batch` readings, takeBatch → encode → text → release (the server's ack).
  */
@@ -308,6 +333,8 @@ const CASES: Record<string, () => Case> = {
   noop: () => ({ setup() {}, run() {} }),
   encode: () => encodeCase(true),
   "encode-bytes": () => encodeCase(false),
+  "encode-faults": () => encodeShapeCase("faults"),
+  "encode-steep": () => encodeShapeCase("steep"),
   sample: sampleCase,
   append: appendCase,
   "naive-json": () => naiveJsonCase(false),
