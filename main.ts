@@ -10,8 +10,7 @@ import { BatchEncoder } from "./modules/protocol/batch";
 import { Link, type LinkSettings } from "./modules/link/link";
 import { Uplink } from "./modules/uplink/uplink";
 import { Sampler } from "./modules/sampler/sampler";
-import { SimulatedProbe } from "./sensors/simulated/probe";
-import { ProbeSignal } from "./sensors/simulated/signal";
+import { createProbe, reconfigureProbe } from "./sensors/select";
 import { WakeState, STORE_OFFSET } from "./modules/power/retained";
 import { DutyCycle } from "./modules/power/duty-cycle";
 import { openDeviceConsole } from "./modules/console/device-console";
@@ -56,10 +55,8 @@ export default function main(): void {
     }
   }
   const store = wake ? wake.store : new ReadingStore(STORE_CAPACITY);
-  const probe = new SimulatedProbe({
-    sensor: { io: new ProbeSignal({ seed: boot }) },
-    ticks: () => host.ticks(),
-  });
+  // The probe `probe.type` names, on the board's pins, in its channel (offset, stuck detection).
+  const probe = createProbe(settings, host, boot);
 
   const accessPoint = new Uint8Array(6);
   const linkSettings = (): LinkSettings => ({
@@ -68,8 +65,11 @@ export default function main(): void {
     url: settings.text("server.url"),
     deviceId: settings.text("device.id"),
     token: settings.text("device.token"),
-    backoffBase: settings.int("link.backoff.base"),
-    backoffCap: settings.int("link.backoff.cap"),
+    // On battery a retry costs a wake with the radio on: no sooner than the next wake, no more often
+    // than the latency asked for (docs/power.md).
+    backoffBase: wake ? Math.max(settings.int("link.backoff.base"), settings.int("sample.interval") * 1000) : settings.int("link.backoff.base"),
+    backoffCap: wake ? Math.max(settings.int("link.backoff.cap"), settings.int("batch.latency") * 1000) : settings.int("link.backoff.cap"),
+    heartbeat: settings.int("link.heartbeat") * 1000,
     oneShot: wake !== undefined,
     bssid: wake && wake.bssid(accessPoint) ? accessPoint : undefined,
     channel: wake?.channel,
@@ -92,6 +92,8 @@ export default function main(): void {
       },
       err: link.takeError() || undefined,
       store: { n: store.count, cap: store.capacity, drop: store.dropped, corrupt: wake?.corrupt },
+      mem: host.memory(),
+      probe: { type: settings.text("probe.type"), ...probe.faults.report() },
       wake: wake ? { awake: wake.awakeMs, connect: wake.connectMs, retries: wake.retries, n: wake.wakes } : undefined,
     }),
     batchSize: () => settings.int("batch.size"),
@@ -110,6 +112,11 @@ export default function main(): void {
   const sampler = new Sampler(host, probe, settings.int("sample.interval"), (value, index, interval, time) => {
     store.append(value, boot, index, interval, time);
     uplink.pump();
+    // Every 100 readings, the heap in use: the figure docs/memory.md budgets (Moddable's instrumentation).
+    if (index % 100 === 99) {
+      const memory = host.memory();
+      if (memory) host.log(`heap: ${memory.slots} slot bytes, ${memory.chunks} chunk bytes after ${index + 1} readings`);
+    }
   });
 
   openDeviceConsole({
@@ -122,6 +129,7 @@ export default function main(): void {
       if (key.startsWith("wifi.") || key.startsWith("server.") || key.startsWith("device.") || key.startsWith("link."))
         link.configure(linkSettings());
     }
+    reconfigureProbe(probe, keys, settings, host, boot);
     if (keys.length) host.log(`config: changed ${keys.join(", ")}`);
   }
 

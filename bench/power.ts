@@ -38,7 +38,7 @@ interface Outcome {
 const BATTERY_MAH = 2500;
 
 async function run(strategy: Strategy, days: number): Promise<Outcome> {
-  const clock = new VirtualClock();
+  const clock = new VirtualClock({ settleLimitMs: 60_000 });
   const untrack = clock.trackAllServers();
   const server = await startServer({ port: 0, dbPath: ":memory:", now: () => clock.now(), log: () => {} });
   server.db.registerDevice("bench-1", "bench-1-token", clock.now());

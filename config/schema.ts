@@ -5,14 +5,17 @@
  *
  * `pref` is the key in `preference` storage: at most 15 characters (the ESP32 NVS limit).
  */
+import { BOARD_NAMES } from "./boards/boards";
+import { parseSteinhartHart } from "../sensors/ntc/ntc";
 
 export type ConfigKey =
   | "wifi.ssid" | "wifi.password" | "wifi.bssid" | "wifi.channel" | "wifi.ip"
   | "server.url" | "device.id" | "device.token"
   | "sample.interval" | "batch.size" | "batch.latency"
-  | "link.backoff.base" | "link.backoff.cap" | "link.ack.timeout"
-  | "mode" | "probe.type" | "probe.pin" | "probe.resolution" | "probe.offset" | "probe.address"
-  | "ntc.beta" | "ntc.series";
+  | "link.backoff.base" | "link.backoff.cap" | "link.ack.timeout" | "link.heartbeat"
+  | "mode" | "board" | "probe.type" | "probe.pin" | "probe.resolution" | "probe.offset" | "probe.address"
+  | "probe.stuck" | "probe.avg" | "probe.ext"
+  | "ntc.side" | "ntc.r25" | "ntc.beta" | "ntc.sh" | "ntc.series" | "ntc.power";
 
 export type ConfigValue = string | number;
 export type ConfigValues = { [K in ConfigKey]: ConfigValue };
@@ -32,6 +35,8 @@ export interface IntField extends FieldBase {
   unit: string;
   /** Also accepts 0x-prefixed hexadecimal, and names its range in hex (I2C addresses). */
   hex?: boolean;
+  /** Only these values are accepted (within min…max), e.g. the TMP117's averaging counts. */
+  values?: readonly number[];
   min: number;
   max: number;
   default: number;
@@ -104,12 +109,20 @@ function checkStaticIp(text: string): string | undefined {
   return undefined;
 }
 
+/** Steinhart–Hart table text: empty (use the Beta model), or three points parseSteinhartHart accepts. */
+function checkSteinhartHart(text: string): string | undefined {
+  if (text === "") return undefined;
+  const parsed = parseSteinhartHart(text);
+  return typeof parsed === "string" ? parsed : undefined;
+}
+
 function checkId(id: string): string | undefined {
   if (id === "") return "must not be empty";
   return ID_CHARACTERS.test(id) ? undefined : "may use only letters, digits, '_', '.' and '-'";
 }
 
-export const FIELDS: readonly Field[] = Object.freeze([
+// Each field frozen too: preloaded into flash, an unfrozen object would be copied to RAM when touched.
+export const FIELDS: readonly Field[] = Object.freeze(([
   { key: "wifi.ssid", pref: "ssid", type: "text", maxLength: 32, default: "", help: "Wi-Fi network name" },
   { key: "wifi.password", pref: "pass", type: "text", maxLength: 63, default: "", secret: true, help: "Wi-Fi password (empty for an open network)" },
   { key: "wifi.bssid", pref: "bssid", type: "text", maxLength: 17, default: "", check: checkBssid, help: "access point to join, 12:34:56:78:9a:bc; empty for any (set it to skip the scan on wake)" },
@@ -124,15 +137,24 @@ export const FIELDS: readonly Field[] = Object.freeze([
   { key: "link.backoff.base", pref: "bo_base", type: "int", unit: "ms", min: 100, max: 60000, default: 1000, pushable: true, help: "first reconnect delay bound" },
   { key: "link.backoff.cap", pref: "bo_cap", type: "int", unit: "ms", min: 1000, max: 3600000, default: 60000, pushable: true, help: "longest reconnect delay bound" },
   { key: "link.ack.timeout", pref: "ack_to", type: "int", unit: "ms", min: 1000, max: 120000, default: 10000, pushable: true, help: "how long to wait for an ack before reconnecting" },
+  { key: "link.heartbeat", pref: "heartbeat", type: "int", unit: "s", min: 0, max: 3600, default: 60, pushable: true, help: "seconds of silence while online before a ping to detect a dead connection; 0 for none" },
   { key: "mode", pref: "mode", type: "choice", choices: ["always-on", "battery"], default: "always-on", pushable: true, help: "always-on (mains) or battery (deep sleep)" },
+  { key: "board", pref: "board", type: "choice", choices: BOARD_NAMES, default: "esp32-devkitc", help: "board, for the probes' default pins (config/boards)" },
   { key: "probe.type", pref: "probe", type: "choice", choices: ["simulated", "ds18b20", "tmp117", "tmp102", "ntc"], default: "simulated", help: "temperature probe" },
   { key: "probe.pin", pref: "p_pin", type: "int", unit: "", min: -1, max: 48, default: -1, help: "probe GPIO (1-Wire data, or the NTC's analog input); -1 for the board's default" },
   { key: "probe.resolution", pref: "p_res", type: "int", unit: "bits", min: 9, max: 12, default: 12, pushable: true, help: "DS18B20 resolution: 9 bits converts in 94 ms, 12 bits in 750 ms" },
   { key: "probe.offset", pref: "p_offset", type: "int", unit: "hundredths of °C", min: -1000, max: 1000, default: 0, pushable: true, help: "calibration added to every reading, in hundredths of °C" },
   { key: "probe.address", pref: "p_addr", type: "int", unit: "", hex: true, min: 0x48, max: 0x4b, default: 0x48, help: "I2C address of a TMP117/TMP102, 0x48 to 0x4b" },
+  { key: "probe.stuck", pref: "p_stuck", type: "int", unit: "readings", min: 0, max: 1000, default: 0, pushable: true, help: "identical readings in a row reported as a stuck probe; 0 = off" },
+  { key: "probe.avg", pref: "p_avg", type: "int", unit: "conversions", values: [1, 8, 32, 64], min: 1, max: 64, default: 8, pushable: true, help: "TMP117 averaging: 1 converts in 16 ms, 8 in 125 ms, 32 in 500 ms, 64 in 1 s" },
+  { key: "probe.ext", pref: "p_ext", type: "choice", choices: ["off", "on"], default: "off", pushable: true, help: "TMP102 extended mode (13 bits, up to 150 °C)" },
+  { key: "ntc.side", pref: "ntc_side", type: "choice", choices: ["low", "high"], default: "low", help: "NTC on the low side (to ground) or the high side (to the supply) of the divider" },
+  { key: "ntc.r25", pref: "ntc_r25", type: "int", unit: "ohms", min: 100, max: 1000000, default: 10000, help: "NTC resistance at 25 °C (Beta model)" },
   { key: "ntc.beta", pref: "ntc_beta", type: "int", unit: "K", min: 1000, max: 10000, default: 3950, help: "NTC thermistor B constant" },
-  { key: "ntc.series", pref: "ntc_series", type: "int", unit: "ohms", min: 100, max: 1000000, default: 10000, help: "NTC divider's fixed resistor (and the NTC's resistance at 25 °C)" },
-] as Field[]);
+  { key: "ntc.sh", pref: "ntc_sh", type: "text", maxLength: 60, default: "", check: checkSteinhartHart, help: "Steinhart-Hart instead of Beta: three points of the part's table, °C:ohms, e.g. 0:31770,25:10000,50:3592" },
+  { key: "ntc.series", pref: "ntc_series", type: "int", unit: "ohms", min: 100, max: 1000000, default: 10000, help: "NTC divider's fixed resistor" },
+  { key: "ntc.power", pref: "ntc_power", type: "int", unit: "", min: -1, max: 39, default: -1, help: "GPIO that powers the NTC divider only while sampling; -1 if it is always powered" },
+] as Field[]).map((field) => Object.freeze(field)));
 
 export function findField(key: string): Field | undefined {
   for (const field of FIELDS) if (field.key === key) return field;
@@ -157,6 +179,7 @@ export function parseValue(key: string, raw: unknown): Parsed {
     else if (field.hex && /^0[xX][0-9A-Fa-f]{1,8}$/.test(text)) value = parseInt(text.slice(2), 16);
     else return { ok: false, error: `${key} must be a whole number${unit}` };
     if (!Number.isInteger(value)) return { ok: false, error: `${key} must be a whole number${unit}` };
+    if (field.values && field.values.indexOf(value) < 0) return { ok: false, error: `${key} must be one of ${field.values.join(", ")}` };
     if (value < field.min || value > field.max) {
       const range = field.hex ? `0x${field.min.toString(16)} and 0x${field.max.toString(16)}` : `${field.min} and ${field.max}`;
       return { ok: false, error: `${key} must be between ${range}${field.unit ? " " + field.unit : ""}` };

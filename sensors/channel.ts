@@ -3,6 +3,7 @@
  * the driver's business: the calibration offset (centi-degrees, added to every temperature) and
  * stuck-value detection (the same raw value `stuckAfter` times in a row is reported as Stuck from then
  * on, until the value changes; off by default, because a probe in a stable room can legitimately repeat).
+ * `replace` swaps the driver behind it (a configuration change) without losing a sample in flight.
  */
 import { Fault, faultValue, isFault, VALUE_MAX, VALUE_MIN } from "../modules/protocol/values";
 import type { SampleCallback, TemperatureProbe } from "./probe";
@@ -27,6 +28,9 @@ export class ProbeChannel implements TemperatureProbe {
   readonly name: string;
   readonly faults: FaultCounter;
   #probe: TemperatureProbe;
+  /** Builds the driver that takes over once no sample is in flight. */
+  #next: (() => TemperatureProbe) | undefined;
+  #sampling = 0;
   #offset = 0;
   #stuckAfter = 0;
   #last = NaN;
@@ -62,11 +66,37 @@ export class ProbeChannel implements TemperatureProbe {
   }
 
   sample(done: SampleCallback): void {
-    this.#probe.sample((value) => done(this.#judge(value)));
+    this.#sampling++;
+    this.#probe.sample((value) => {
+      this.#sampling--;
+      done(this.#judge(value));
+      this.#swap();
+    });
+  }
+
+  /**
+   * Closes the driver and takes the one `make` builds, at once or, while a sample is in flight, when it
+   * completes: the old driver's buses are released before the new one opens them (the SDK refuses a pin
+   * or an I2C address that is still open). The stuck memory starts again; the offset and counts stay.
+   */
+  replace(make: () => TemperatureProbe): void {
+    this.#next = make;
+    this.#swap();
   }
 
   close(): void {
+    this.#next = undefined;
     this.#probe.close();
+  }
+
+  #swap(): void {
+    const make = this.#next;
+    if (!make || this.#sampling) return;
+    this.#next = undefined;
+    this.#probe.close();
+    this.#probe = make();
+    this.#last = NaN;
+    this.#repeats = 0;
   }
 
   #judge(value: number): number {

@@ -1,16 +1,27 @@
 /*
- * The HTTP side: the JSON/CSV API, the health check and the dashboard's static files.
+ * The HTTP side: the JSON/CSV API, the login, the health check and the dashboard's files.
  *
- *   GET  /health                              {ok, devices, connections}
- *   GET  /api/devices                         [{id, firmware, lastSeen, readingCount, online, mode, boot, revoked}]
- *   GET  /api/devices/:id                     one device: hello figures and config push state
+ *   GET  /health                              {ok, devices, connections, dashboards, commits}   (open)
+ *   GET  /login, POST /login (token=…)        the admin login form; sets the session cookie      (open)
+ *   POST /logout
+ *   GET  /                                    the dashboard (redirects to /login without a session)
+ *   GET  /api/devices                         [summary]: id, state, hello figures
+ *   GET  /api/devices/:id                     one device: summary, hello figures and config push state
  *   GET  /api/devices/:id/readings?from=&to=&last=&format=json|csv
  *                                             readings dated in [from, to) epoch ms, oldest first;
  *                                             `last=N` keeps only the newest N
  *   POST /api/devices/:id/config  {"set":{}}  202 {id, state: "sent" | "pending"}
+ *   GET  /api/config/fields                   the pushable settings of config/schema.ts, for the form
+ *
+ * /api and / need the admin credential (admin.ts); a request that changes something and carries a
+ * browser's cookie must also come from this server's own origin.
  */
 import { readFile } from "node:fs/promises";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { createRequire } from "node:module";
+import { FIELDS } from "../config/schema";
+import { AdminCredential, logoutCookie, sameOrigin } from "./admin";
+import type { CommitStats } from "./commit";
 import { validatePush } from "./config";
 import type { ConfigPushRow, DeviceRow, ReadingRow, TelemetryDb } from "./db";
 import type { Log } from "./log";
@@ -20,22 +31,45 @@ export interface ApiContext {
   db: TelemetryDb;
   now: () => number;
   log: Log;
+  admin: AdminCredential;
+  /** Served over TLS: cookies get `Secure`, origins are https. */
+  secure: boolean;
   connections: () => number;
+  dashboards: () => number;
+  commits: () => CommitStats;
   isOnline: (deviceId: string) => boolean;
   /** Sends a push to the device if it is connected and has said hello; false leaves it pending. */
   deliverConfig: (push: ConfigPushRow) => boolean;
+  /** Told when a device's row changed through the API (a config push). */
+  changed: (deviceId: string) => void;
 }
 
+const require = createRequire(import.meta.url);
 const DASHBOARD = new URL("./dashboard/", import.meta.url);
-const STATIC_FILES: Record<string, [file: string, type: string]> = {
-  "/": ["index.html", "text/html; charset=utf-8"],
-  "/dashboard.js": ["dashboard.js", "text/javascript; charset=utf-8"],
+const TYPES = { html: "text/html; charset=utf-8", js: "text/javascript; charset=utf-8", css: "text/css; charset=utf-8" };
+/** Files anyone may fetch: they hold no data. uPlot comes from node_modules: no CDN, works offline. */
+const PUBLIC_FILES: Record<string, [path: string | URL, type: string]> = {
+  "/login": [new URL("login.html", DASHBOARD), TYPES.html],
+  "/login.js": [new URL("login.js", DASHBOARD), TYPES.js],
+  "/dashboard.js": [new URL("dashboard.js", DASHBOARD), TYPES.js],
+  "/dashboard.css": [new URL("dashboard.css", DASHBOARD), TYPES.css],
+  "/vendor/uPlot.iife.min.js": [require.resolve("uplot/dist/uPlot.iife.min.js"), TYPES.js],
+  "/vendor/uPlot.min.css": [require.resolve("uplot/dist/uPlot.min.css"), TYPES.css],
+};
+const INDEX = new URL("index.html", DASHBOARD);
+// uPlot sizes its elements through inline styles, hence style-src 'unsafe-inline'.
+const PAGE_HEADERS = {
+  "content-security-policy": "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+  "x-content-type-options": "nosniff",
+  // Not no-referrer: with it, Chromium sends `Origin: null` on the login form's POST, which the origin check refuses.
+  "referrer-policy": "same-origin",
+  "cache-control": "no-cache",
 };
 const MAX_BODY_BYTES = 65536;
 const MAX_LAST = 100000;
 
 class HttpError extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(readonly status: number, message: string, readonly headers: Record<string, string> = {}) {
     super(message);
   }
 }
@@ -43,7 +77,7 @@ class HttpError extends Error {
 export function apiHandler(context: ApiContext): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
     route(context, req, res).catch((e: unknown) => {
-      if (e instanceof HttpError) return sendJson(res, e.status, { error: e.message });
+      if (e instanceof HttpError) return sendJson(res, e.status, { error: e.message }, e.headers);
       context.log({ level: "error", event: "http-error", method: req.method, url: req.url, msg: String(e) });
       if (!res.headersSent) sendJson(res, 500, { error: "internal error" });
       else res.destroy();
@@ -52,26 +86,58 @@ export function apiHandler(context: ApiContext): (req: IncomingMessage, res: Ser
 }
 
 async function route(context: ApiContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const { db } = context;
+  const { db, admin } = context;
   const url = new URL(req.url ?? "/", "http://localhost");
   const path = url.pathname;
   const method = req.method ?? "GET";
 
-  const file = STATIC_FILES[path];
-  if (file !== undefined) {
+  const file = PUBLIC_FILES[path];
+  if (file !== undefined && method !== "POST") {
     allow(method, "GET");
-    const body = await readFile(new URL(file[0], DASHBOARD));
-    res.writeHead(200, { "content-type": file[1], "cache-control": "no-cache" });
-    res.end(body);
+    return sendFile(res, file[0], file[1]);
+  }
+  if (path === "/favicon.ico") {
+    res.writeHead(204, { "cache-control": "max-age=86400" });
+    res.end();
     return;
   }
   if (path === "/health") {
     allow(method, "GET");
-    return sendJson(res, 200, { ok: true, devices: db.deviceCount(), connections: context.connections() });
+    return sendHealth(context, res);
   }
+  if (path === "/login") return login(context, req, res);
+  if (path === "/logout") {
+    allow(method, "POST");
+    res.writeHead(303, { location: "/login", "set-cookie": logoutCookie(context.secure) });
+    res.end();
+    return;
+  }
+  if (path === "/" || path === "/index.html") {
+    allow(method, "GET");
+    if (!admin.authorized(req)) {
+      res.writeHead(303, { location: "/login", "cache-control": "no-cache" });
+      res.end();
+      return;
+    }
+    return sendFile(res, INDEX, TYPES.html);
+  }
+  if (!path.startsWith("/api/")) throw new HttpError(404, "not found");
+
+  if (!admin.authorized(req))
+    throw new HttpError(401, "admin credential required", { "www-authenticate": 'Bearer realm="thermocast"' });
+  // Cross-site request forgery: a browser sends the cookie with a request another site's page makes, but
+  // then the Origin is that site's. A Bearer header is never sent by a browser on its own.
+  const cookieAuth = req.headers.authorization === undefined;
+  if (method !== "GET" && method !== "HEAD" && cookieAuth && !sameOrigin(req, context.secure, true))
+    throw new HttpError(403, "cross-origin request refused");
+
   if (path === "/api/devices") {
     allow(method, "GET");
-    return sendJson(res, 200, db.devices().map((d) => deviceSummary(context, d)));
+    return sendJson(res, 200, db.devices().map((d) => deviceSummary(d, context.isOnline(d.id))));
+  }
+  if (path === "/api/config/fields") {
+    allow(method, "GET");
+    return sendJson(res, 200, pushableFields());
   }
   const match = /^\/api\/devices\/([^/]+)(\/readings|\/config)?$/.exec(path);
   if (match === null) throw new HttpError(404, "not found");
@@ -79,7 +145,7 @@ async function route(context: ApiContext, req: IncomingMessage, res: ServerRespo
   switch (match[2]) {
     case undefined:
       allow(method, "GET");
-      return sendJson(res, 200, deviceDetail(context, device));
+      return sendJson(res, 200, deviceDetail(db, device, context.isOnline(device.id)));
     case "/readings":
       allow(method, "GET");
       return sendReadings(db, device.id, url.searchParams, res);
@@ -90,14 +156,53 @@ async function route(context: ApiContext, req: IncomingMessage, res: ServerRespo
       if (!check.ok) throw new HttpError(400, check.error);
       const push = db.addConfigPush(device.id, check.set, context.now());
       const sent = context.deliverConfig(push);
+      context.changed(device.id);
       context.log({ level: "info", event: "config-pushed", device: device.id, id: push.id, set: check.set, sent });
       return sendJson(res, 202, { id: push.id, state: sent ? "sent" : "pending" });
     }
   }
 }
 
+async function login(context: ApiContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  allow(req.method ?? "GET", "POST");
+  if (!sameOrigin(req, context.secure, false)) throw new HttpError(403, "cross-origin request refused");
+  const body = (await readBody(req)).toString();
+  const token = (req.headers["content-type"] ?? "").startsWith("application/json")
+    ? (() => { try { return String((JSON.parse(body) as { token?: unknown }).token ?? ""); } catch { return ""; } })()
+    : new URLSearchParams(body).get("token") ?? "";
+  if (!context.admin.checkToken(token)) {
+    context.log({ level: "warn", event: "login-refused", address: req.socket.remoteAddress });
+    res.writeHead(303, { location: "/login?failed=1" });
+    res.end();
+    return;
+  }
+  context.log({ level: "info", event: "login", address: req.socket.remoteAddress });
+  res.writeHead(303, { location: "/", "set-cookie": context.admin.loginCookie(context.secure) });
+  res.end();
+}
+
+function sendHealth(context: ApiContext, res: ServerResponse): void {
+  let devices: number;
+  try {
+    devices = context.db.deviceCount();
+  } catch (e) {
+    return sendJson(res, 503, { ok: false, error: `database: ${e instanceof Error ? e.message : e}` });
+  }
+  const { queuedRows, paused, maxCommitMs } = context.commits();
+  sendJson(res, 200, {
+    ok: true, devices, connections: context.connections(), dashboards: context.dashboards(),
+    commits: { queuedRows, paused, maxCommitMs: Math.round(maxCommitMs) }, uptime: Math.round(process.uptime()),
+  });
+}
+
+async function sendFile(res: ServerResponse, path: string | URL, type: string): Promise<void> {
+  const body = await readFile(path);
+  res.writeHead(200, { "content-type": type, ...PAGE_HEADERS });
+  res.end(body);
+}
+
 function allow(method: string, expected: string): void {
-  if (method !== expected && !(expected === "GET" && method === "HEAD")) throw new HttpError(405, `use ${expected}`);
+  if (method !== expected && !(expected === "GET" && method === "HEAD")) throw new HttpError(405, `use ${expected}`, { allow: expected });
 }
 
 function findDevice(db: TelemetryDb, id: string): DeviceRow {
@@ -106,31 +211,42 @@ function findDevice(db: TelemetryDb, id: string): DeviceRow {
   return device;
 }
 
-function deviceSummary(context: ApiContext, d: DeviceRow) {
+/** The settings the server may push, as the dashboard's form needs them: one schema for every side. */
+export function pushableFields() {
+  return FIELDS.filter((f) => f.pushable).map((f) => ({
+    key: f.key, type: f.type, help: f.help, default: f.default,
+    ...(f.type === "int" ? { unit: f.unit, min: f.min, max: f.max } : {}),
+    ...(f.type === "choice" ? { choices: f.choices } : {}),
+    ...(f.type === "text" ? { maxLength: f.maxLength } : {}),
+  }));
+}
+
+/** A row of the device list: state, last hello's figures (backlog and last wake). */
+export function deviceSummary(d: DeviceRow, online: boolean) {
   return {
     id: d.id,
     firmware: d.firmware,
     lastSeen: d.last_seen,
     readingCount: d.reading_count,
-    online: context.isOnline(d.id),
+    online,
     mode: d.mode,
     boot: d.boot,
     revoked: d.revoked === 1,
+    wake: { awake: d.wake_awake, connect: d.wake_connect, retries: d.wake_retries },
+    store: { n: d.store_n, cap: d.store_cap, drop: d.store_drop },
   };
 }
 
-function deviceDetail(context: ApiContext, d: DeviceRow) {
-  const last = context.db.lastConfigAnswer(d.id);
+export function deviceDetail(db: TelemetryDb, d: DeviceRow, online: boolean) {
+  const last = db.lastConfigAnswer(d.id);
   return {
-    ...deviceSummary(context, d),
+    ...deviceSummary(d, online),
     created: d.created,
     resetReason: d.reset_reason,
     cfg: d.cfg === null ? null : JSON.parse(d.cfg),
-    wake: { awake: d.wake_awake, connect: d.wake_connect, retries: d.wake_retries },
-    store: { n: d.store_n, cap: d.store_cap, drop: d.store_drop },
     lastError: d.last_err,
     config: {
-      pending: context.db.pendingConfigPushes(d.id).map((p) => ({ id: p.id, set: JSON.parse(p.set_json), created: p.created, sent: p.sent })),
+      pending: db.pendingConfigPushes(d.id).map((p) => ({ id: p.id, set: JSON.parse(p.set_json), created: p.created, sent: p.sent })),
       last: last === undefined ? null : { id: last.id, set: JSON.parse(last.set_json), ok: last.ok === 1, err: last.err, answered: last.answered },
     },
   };
@@ -152,7 +268,10 @@ function sendReadings(db: TelemetryDb, deviceId: string, params: URLSearchParams
   if (format !== "json" && format !== "csv") throw new HttpError(400, "format must be json or csv");
   const rows = db.readings(deviceId, from, to, last);
   if (format === "json") return sendJson(res, 200, rows.map(readingJson));
-  res.writeHead(200, { "content-type": "text/csv; charset=utf-8" });
+  res.writeHead(200, {
+    "content-type": "text/csv; charset=utf-8",
+    "content-disposition": `attachment; filename="${deviceId}.csv"`,
+  });
   res.end(readingsCsv(rows));
 }
 
@@ -171,7 +290,7 @@ export function readingsCsv(rows: readonly ReadingRow[]): string {
   return lines.join("\n") + "\n";
 }
 
-async function readJsonBody(req: IncomingMessage): Promise<unknown> {
+async function readBody(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
@@ -179,14 +298,19 @@ async function readJsonBody(req: IncomingMessage): Promise<unknown> {
     if (size > MAX_BODY_BYTES) throw new HttpError(413, "body too large");
     chunks.push(chunk);
   }
+  return Buffer.concat(chunks);
+}
+
+async function readJsonBody(req: IncomingMessage): Promise<unknown> {
+  const body = await readBody(req);
   try {
-    return JSON.parse(Buffer.concat(chunks).toString());
+    return JSON.parse(body.toString());
   } catch {
     throw new HttpError(400, "body is not JSON");
   }
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { "content-type": "application/json; charset=utf-8" });
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { "content-type": "application/json; charset=utf-8", "cache-control": "no-store", ...headers });
   res.end(JSON.stringify(body));
 }

@@ -1,12 +1,15 @@
 /*
- * Command line: `tsx server/cli.ts serve | device add|revoke|list`.
+ * Command line: `tsx server/cli.ts serve | device add|revoke|list | retention`.
  *
  *   serve [--port 8080] [--host 127.0.0.1] [--db ./data/thermocast.db] [--debug]
+ *         [--admin-token T] [--cert cert.pem --key key.pem] [--max-connections-per-address 1000]
+ *         [--batches-per-minute 120]
  *   device add <id> [--token <t>] [--replace] [--db …]   prints the token once
- *   device revoke <id> [--db …]
+ *   device revoke <id> [--db …]                         a running server drops the device within a second
  *   device list [--db …]
+ *   retention --days N [--db …]                         deletes readings dated more than N days ago
  */
-import { realpathSync } from "node:fs";
+import { readFileSync, realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { TelemetryDb } from "./db";
@@ -16,8 +19,9 @@ import { startServer, type RunningServer } from "./server";
 
 export const DEFAULT_DB_PATH = "./data/thermocast.db";
 
+/** The database for a one-shot command: no checkpointer thread (SQLite checkpoints as usual). */
 export function openDb(path: string = DEFAULT_DB_PATH): TelemetryDb {
-  return new TelemetryDb(path);
+  return new TelemetryDb(path, { checkpointer: false });
 }
 
 /** Registers a device and returns its token; see `TelemetryDb.registerDevice` for re-registering. */
@@ -39,9 +43,13 @@ export function listDevices(db: TelemetryDb) {
 
 const USAGE = `usage:
   serve [--port 8080] [--host 127.0.0.1] [--db ${DEFAULT_DB_PATH}] [--debug]   (--debug: log every stored batch)
+        [--admin-token <token>]   (or THERMOCAST_ADMIN_TOKEN; without either, one is made and logged)
+        [--cert <cert.pem> --key <key.pem>]   (https:// and wss://)
+        [--max-connections-per-address 1000] [--batches-per-minute 120]   (0: no limit)
   device add <id> [--token <token>] [--replace] [--db …]
   device revoke <id> [--db …]
-  device list [--db …]`;
+  device list [--db …]
+  retention --days <N> [--db …]   (deletes readings dated more than N days ago)`;
 
 const OPTIONS = {
   port: { type: "string", default: "8080" },
@@ -50,6 +58,12 @@ const OPTIONS = {
   token: { type: "string" },
   replace: { type: "boolean", default: false },
   debug: { type: "boolean", default: false },
+  "admin-token": { type: "string" },
+  cert: { type: "string" },
+  key: { type: "string" },
+  "max-connections-per-address": { type: "string", default: "1000" },
+  "batches-per-minute": { type: "string", default: "120" },
+  days: { type: "string" },
   help: { type: "boolean", short: "h", default: false },
 } as const;
 
@@ -71,16 +85,37 @@ export async function main(argv: string[]): Promise<number> {
   if (command === "serve") {
     const port = Number(values.port);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error("--port must be 0 to 65535");
+    if ((values.cert === undefined) !== (values.key === undefined)) throw new Error("--cert and --key go together");
     const log = consoleLog({ debug: values.debug });
-    const server = await startServer({ port, host: values.host, dbPath: values.db, log });
+    const server = await startServer({
+      port, host: values.host, dbPath: values.db, log,
+      adminToken: values["admin-token"],
+      tls: values.cert === undefined ? undefined : { cert: readFileSync(values.cert), key: readFileSync(values.key!) },
+      maxConnectionsPerAddress: count(values["max-connections-per-address"], "--max-connections-per-address"),
+      batchesPerMinute: count(values["batches-per-minute"], "--batches-per-minute"),
+    });
     log({ level: "info", event: "started", db: values.db, dashboard: `${server.url}/`, api: `${server.url}/api/devices`, devices: `${server.wsUrl}/<id>` });
     console.error(`thermocast server
-  dashboard  ${server.url}/
-  API        ${server.url}/api/devices
-  devices    ${server.wsUrl}/<id>   (Authorization: Bearer <token>)
+  dashboard  ${server.url}/   (log in with the admin token: ${server.loginUrl})
+  API        ${server.url}/api/devices   (Authorization: Bearer <admin token>)
+  devices    ${server.wsUrl}/<id>   (Authorization: Bearer <device token>)
   database   ${values.db}`);
-    stopOnSignal(server);
+    stopOnSignal(server, log);
     return 0;
+  }
+
+  if (command === "retention") {
+    const days = Number(values.days);
+    if (values.days === undefined || !Number.isFinite(days) || days < 0) throw new Error("retention needs --days N (N ≥ 0)");
+    const db = openDb(values.db);
+    try {
+      const cutoff = Date.now() - days * 86_400_000;
+      const deleted = db.deleteReadingsBefore(cutoff);
+      console.log(`deleted ${deleted} reading(s) dated before ${new Date(cutoff).toISOString()}`);
+      return 0;
+    } finally {
+      db.close();
+    }
   }
 
   if (command === "device") {
@@ -112,9 +147,26 @@ export async function main(argv: string[]): Promise<number> {
   return 2;
 }
 
-function stopOnSignal(server: RunningServer): void {
-  const stop = () => {
-    server.close().then(() => process.exit(0), () => process.exit(1));
+function count(text: string, name: string): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 0) throw new Error(`${name} must be a whole number ≥ 0`);
+  return value;
+}
+
+/** SIGTERM/SIGINT: stop reading, commit and ack what was read, close connections (1001), close the database. */
+function stopOnSignal(server: RunningServer, log: ReturnType<typeof consoleLog>): void {
+  const stop = (signal: string) => {
+    log({ level: "info", event: "stopping", signal });
+    server.close().then(
+      () => {
+        log({ level: "info", event: "stopped" });
+        process.exit(0);
+      },
+      (e: unknown) => {
+        log({ level: "error", event: "stop-failed", msg: String(e) });
+        process.exit(1);
+      },
+    );
   };
   process.once("SIGINT", stop);
   process.once("SIGTERM", stop);

@@ -28,12 +28,13 @@ export const Close = Object.freeze({
   Unauthorized: 4001,
   Revoked: 4003,
   UnknownDevice: 4004,
+  RateLimited: 4008,
   TooManyErrors: 4009,
 });
 
 export type ErrorCode =
   | "bad-json" | "bad-type" | "bad-field" | "bad-values" | "bad-seq" | "bad-time" | "no-hello" | "storage"
-  | "unauthorized" | "revoked" | "unknown-device";
+  | "unauthorized" | "revoked" | "unknown-device" | "rate-limited";
 
 export interface ProtocolError {
   code: ErrorCode;
@@ -84,7 +85,12 @@ export interface CfgAck {
   err?: string;
 }
 
-export type DeviceFrame = Hello | Batch | CfgAck;
+/** The device's heartbeat (docs/link.md): answered with `{"t":"pong"}`, before or after hello. */
+export interface Ping {
+  t: "ping";
+}
+
+export type DeviceFrame = Hello | Batch | CfgAck | Ping;
 
 export type Parsed = { frame: DeviceFrame; error?: undefined } | { frame?: undefined; error: ProtocolError };
 
@@ -242,6 +248,7 @@ export function parseFrame(frameText: string): Parsed {
       case "b": return { frame: parseBatch(value) };
       case "hello": return { frame: parseHello(value) };
       case "cfgack": return { frame: parseCfgAck(value) };
+      case "ping": return { frame: { t: "ping" } };
       default: return { error: { code: "bad-type", msg: `unknown frame type ${JSON.stringify(value.t) ?? "(none)"}` } };
     }
   } catch (e) {
@@ -250,18 +257,28 @@ export function parseFrame(frameText: string): Parsed {
   }
 }
 
+export type BatchTimes = { oldest: number; stepMs: number; error?: undefined } | { oldest?: undefined; error: ProtocolError };
+
 /**
- * Dates a batch's readings received at `receivedAt`: reading j is taken (n − 1 − j) intervals before the
- * newest, which is `receivedAt − a`, or `T`.
+ * Dates a batch received at `receivedAt`: reading j is taken (n − 1 − j) intervals before the newest,
+ * which is `receivedAt − a`, or `T`. Returns the oldest reading's time and the step.
  */
-export function dateReadings(batch: Batch, receivedAt: number): { readings: Reading[]; error?: undefined } | { readings?: undefined; error: ProtocolError } {
+export function batchTimes(batch: Batch, receivedAt: number): BatchTimes {
   const newest = batch.T ?? receivedAt - (batch.a ?? 0);
-  const step = batch.i * 1000;
-  const oldest = newest - (batch.n - 1) * step;
+  const stepMs = batch.i * 1000;
+  const oldest = newest - (batch.n - 1) * stepMs;
   if (oldest < EARLIEST_READING)
     return { error: { code: "bad-time", msg: `readings would be dated ${new Date(oldest).toISOString()}, before 2020`, s: batch.s } };
   if (newest > receivedAt + MAX_FUTURE_MS)
     return { error: { code: "bad-time", msg: "readings would be dated more than a minute in the future", s: batch.s } };
+  return { oldest, stepMs };
+}
+
+/** `batchTimes`, as one Reading per reading. */
+export function dateReadings(batch: Batch, receivedAt: number): { readings: Reading[]; error?: undefined } | { readings?: undefined; error: ProtocolError } {
+  const times = batchTimes(batch, receivedAt);
+  if (times.error) return { error: times.error };
+  const { oldest, stepMs: step } = times;
   const readings: Reading[] = [];
   for (let j = 0; j < batch.n; j++) {
     readings.push({

@@ -1,14 +1,20 @@
 /*
- * The reference server: one HTTP server carrying the device WebSocket endpoint (/v1/device/<id>), the
- * HTTP API and the dashboard. The clock, the log and the database path come from the caller, so the
- * simulator can run it on a virtual clock and tests can restart it on the same database.
+ * The reference server: one HTTP(S) server carrying the device WebSocket endpoint (/v1/device/<id>), the
+ * dashboard's live feed (/v1/dashboard), the HTTP API and the dashboard. The clock, the log and the
+ * database path come from the caller, so the simulator can run it on a virtual clock and tests can restart
+ * it on the same database.
  */
-import { createServer, type IncomingMessage } from "node:http";
-import type { AddressInfo } from "node:net";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer as createTlsServer } from "node:https";
+import type { AddressInfo, Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, type WebSocket } from "ws";
-import { apiHandler } from "./api";
+import { AdminCredential, newAdminToken, sameOrigin } from "./admin";
+import { apiHandler, deviceDetail, deviceSummary } from "./api";
+import { CommitQueue, type CommitStats } from "./commit";
 import { TelemetryDb, type TokenCheck } from "./db";
+import { AddressConnections, BatchRate } from "./limits";
+import { LiveFeed } from "./live";
 import { consoleLog, type Log } from "./log";
 import { Close, DEVICE_ID, MAX_FRAME_BYTES, type ErrorCode } from "./protocol";
 import { DeviceSession } from "./session";
@@ -22,20 +28,48 @@ export interface ServerOptions {
   now?: () => number;
   log?: Log;
   maxFrameBytes?: number;
+  /**
+   * The admin credential for the dashboard and the API. Default: THERMOCAST_ADMIN_TOKEN, else a random
+   * one made now and logged (event `admin-token`), also on `RunningServer.adminToken`.
+   */
+  adminToken?: string;
+  /** PEM certificate and key: serve https:// and wss:// instead of http:// and ws://. */
+  tls?: { cert: string | Buffer; key: string | Buffer };
+  /** Open connections per remote address (devices behind one NAT share one); 0: no limit. Default 1000. */
+  maxConnectionsPerAddress?: number;
+  /** Sustained batches per device per minute, 0: no limit (default 120), and the burst allowed (default 600). */
+  batchesPerMinute?: number;
+  batchBurst?: number;
+  /** Group commit bounds (commit.ts): readings per transaction, and queued readings before back-pressure. */
+  maxGroupRows?: number;
+  highWaterRows?: number;
+  /** How often a revoke made by another process (the CLI) is looked for, ms. Default 1000. */
+  revocationPollMs?: number;
+  /** Dashboard device-list updates are coalesced over this many ms. Default 500. */
+  dashboardUpdateMs?: number;
 }
 
 export interface RunningServer {
-  /** http://HOST:PORT: dashboard at `/`, API under `/api`. */
+  /** http(s)://HOST:PORT: dashboard at `/`, API under `/api`. */
   url: string;
-  /** ws://HOST:PORT/v1/device: a device connects to `${wsUrl}/<id>`. */
+  /** ws(s)://HOST:PORT/v1/device: a device connects to `${wsUrl}/<id>`. */
   wsUrl: string;
   port: number;
   db: TelemetryDb;
+  /** The admin credential in force (given, from the environment, or generated). */
+  adminToken: string;
+  /** Opens the dashboard logged in: the token rides in the fragment, which browsers never send. */
+  loginUrl: string;
+  /** Group-commit figures: queue depth, group sizes, commit times, paused connections. */
+  stats(): CommitStats & { connections: number; dashboards: number };
+  /** Stops reading and acking, commits what was read, closes every connection (1001), then the database. */
   close(): Promise<void>;
 }
 
 const DEVICE_PATH = /^\/v1\/device\/([^/?]*)$/;
+const DASHBOARD_PATH = "/v1/dashboard";
 const SHUTDOWN_GRACE_MS = 2000;
+const DASHBOARD_MAX_FRAME_BYTES = 4096;
 
 const REFUSAL: Record<Exclude<TokenCheck, "ok">, [error: ErrorCode, close: number, reason: string]> = {
   "unknown-device": ["unknown-device", Close.UnknownDevice, "unknown device"],
@@ -47,37 +81,105 @@ function bearerToken(req: IncomingMessage): string | undefined {
   return /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? "")?.[1];
 }
 
+/** An HTTP answer on a socket that asked for an upgrade (before any WebSocket exists). */
+function refuseUpgrade(socket: Duplex, status: number, text: string, headers: string[] = []): void {
+  const body = `${text}\n`;
+  socket.end([`HTTP/1.1 ${status} ${text}`, "Connection: close", "Content-Type: text/plain", `Content-Length: ${Buffer.byteLength(body)}`, ...headers, "", body].join("\r\n"));
+}
+
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const host = options.host ?? "127.0.0.1";
   const now = options.now ?? Date.now;
   const log = options.log ?? consoleLog();
+  const secure = options.tls !== undefined;
+  const adminToken = options.adminToken ?? process.env.THERMOCAST_ADMIN_TOKEN ?? newAdminToken();
+  const admin = new AdminCredential(adminToken);
   const db = new TelemetryDb(options.dbPath);
   const sessions = new Map<string, DeviceSession>();
-  const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxFrameBytes ?? MAX_FRAME_BYTES });
+  let closing = false;
+  const commits = new CommitQueue({
+    transaction: (write) => db.inTransaction(write),
+    maxGroupRows: options.maxGroupRows,
+    highWaterRows: options.highWaterRows,
+  });
+  const addresses = new AddressConnections(options.maxConnectionsPerAddress ?? 1000);
+  const batchRate = new BatchRate({ perMinute: options.batchesPerMinute ?? 120, burst: options.batchBurst ?? 600, now });
+  // perMessageDeflate off (the ws default, said here because it matters): a deflate context costs ~300 KB
+  // a connection, and 100-byte frames gain nothing from it.
+  const deviceSockets = new WebSocketServer({ noServer: true, maxPayload: options.maxFrameBytes ?? MAX_FRAME_BYTES, perMessageDeflate: false });
+  const dashboardSockets = new WebSocketServer({ noServer: true, maxPayload: DASHBOARD_MAX_FRAME_BYTES, perMessageDeflate: false });
+  const isOnline = (id: string) => sessions.has(id);
+  const live = new LiveFeed({
+    db, now, log,
+    summary: (row) => deviceSummary(row, isOnline(row.id)),
+    detail: (row) => deviceDetail(db, row, isOnline(row.id)),
+    updateMs: options.dashboardUpdateMs ?? 500,
+  });
 
-  const http = createServer(apiHandler({
-    db,
-    now,
-    log,
+  const handler = apiHandler({
+    db, now, log, admin, secure, isOnline,
     connections: () => sessions.size,
-    isOnline: (id) => sessions.has(id),
+    dashboards: () => live.viewers,
+    commits: () => commits.stats(),
     deliverConfig: (push) => {
       const session = sessions.get(push.device_id);
       if (session === undefined || !session.helloed) return false;
       session.deliverConfig(push);
       return true;
     },
-  }));
+    changed: (id) => live.changed(id),
+  });
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
+    const address = req.socket.remoteAddress ?? "";
+    if (closing) {
+      res.writeHead(503, { "content-type": "text/plain", connection: "close" });
+      res.end("server shutting down\n");
+    } else if (addresses.over(address)) {
+      res.writeHead(429, { "content-type": "text/plain", "retry-after": "60", connection: "close" });
+      res.end("too many connections from this address\n");
+    } else handler(req, res);
+  };
+  const http: Server = secure ? createTlsServer({ cert: options.tls!.cert, key: options.tls!.key }, onRequest) : createServer(onRequest);
+  // A connection that has not finished its request headers in 10 s is dropped (slow-loris).
+  http.headersTimeout = 10_000;
+  http.requestTimeout = 30_000;
+
+  // Counted per TCP connection, HTTP or WebSocket alike, from accept to close.
+  http.on("connection", (socket: Socket) => {
+    const address = socket.remoteAddress ?? "";
+    addresses.opened(address);
+    socket.once("close", () => addresses.closed(address));
+  });
 
   http.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    const match = DEVICE_PATH.exec(new URL(req.url ?? "/", "http://localhost").pathname);
-    if (match === null) {
-      socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+    socket.on("error", () => socket.destroy());
+    const path = new URL(req.url ?? "/", "http://localhost").pathname;
+    const address = req.socket.remoteAddress ?? "";
+    if (closing) return refuseUpgrade(socket, 503, "Service Unavailable");
+    // Before the upgrade: nothing is allocated for a connection that is over the limit, and a device's
+    // link takes a failed upgrade for a transient failure, which it backs off from (docs/protocol.md).
+    if (addresses.over(address)) {
+      log({ level: "warn", event: "rejected", address, status: 429, msg: "too many connections from this address" });
+      return refuseUpgrade(socket, 429, "Too Many Requests", ["Retry-After: 60"]);
+    }
+    if (path === DASHBOARD_PATH) {
+      // A page of another site could open this socket with the admin's cookie: only our own pages may.
+      if (!sameOrigin(req, secure, true)) {
+        log({ level: "warn", event: "rejected", address, status: 403, msg: "dashboard socket from another origin", origin: req.headers.origin });
+        return refuseUpgrade(socket, 403, "Forbidden");
+      }
+      if (!admin.authorized(req)) {
+        log({ level: "warn", event: "rejected", address, status: 401, msg: "dashboard socket without the admin credential" });
+        return refuseUpgrade(socket, 401, "Unauthorized");
+      }
+      dashboardSockets.handleUpgrade(req, socket, head, (ws) => live.add(ws));
       return;
     }
+    const match = DEVICE_PATH.exec(path);
+    if (match === null) return refuseUpgrade(socket, 404, "Not Found");
     // Refusals come after the upgrade, as an err frame and a close code: embedded clients see those, not
     // HTTP statuses (docs/protocol.md, "Connection and authentication").
-    wss.handleUpgrade(req, socket, head, (ws) => admit(ws, match[1], bearerToken(req)));
+    deviceSockets.handleUpgrade(req, socket, head, (ws) => admit(ws, match[1], bearerToken(req)));
   });
 
   function admit(ws: WebSocket, deviceId: string, token: string | undefined): void {
@@ -91,31 +193,79 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     }
     // A device that reconnects before its old connection timed out replaces it.
     sessions.get(deviceId)?.close(Close.Normal, "replaced by a new connection");
-    const session = new DeviceSession(deviceId, ws, { db, now, log });
+    const session = new DeviceSession(deviceId, ws, {
+      db, now, log, commits, observer: live,
+      allowBatch: (id) => batchRate.allow(id),
+      closing: () => closing,
+    });
     sessions.set(deviceId, session);
-    db.markSeen(deviceId, now());
+    live.changed(deviceId); // online; `last_seen` is written with its hello, which follows at once
     ws.on("close", (code) => {
-      if (sessions.get(deviceId) === session) sessions.delete(deviceId);
+      if (sessions.get(deviceId) === session) {
+        sessions.delete(deviceId);
+        live.changed(deviceId);
+      }
       log({ level: "info", event: "disconnected", device: deviceId, code });
     });
   }
 
+  // A revoke or re-key may come from another process (the CLI) writing the same database: look for new
+  // ones and drop that device's live connection, as the upgrade would have refused it.
+  let lastTokenChange = db.lastTokenChange();
+  const revocations = setInterval(() => {
+    let changes;
+    try {
+      changes = db.tokenChangesAfter(lastTokenChange);
+    } catch {
+      return; // busy: next time
+    }
+    for (const change of changes) {
+      lastTokenChange = change.id;
+      const session = sessions.get(change.device_id);
+      if (session === undefined) continue;
+      log({ level: "info", event: "token-changed", device: change.device_id, kind: change.kind });
+      if (change.kind === "revoked") session.refuse("revoked", Close.Revoked, "token revoked");
+      else session.refuse("unauthorized", Close.Unauthorized, "token replaced");
+    }
+  }, options.revocationPollMs ?? 1000);
+  revocations.unref();
+
   await new Promise<void>((resolve, reject) => {
     http.once("error", reject);
-    http.listen(options.port ?? 8080, host, () => {
+    // A deep accept queue: thousands of devices reconnect together after an outage, and a full queue
+    // drops their SYNs (each then waits a second or more to try again).
+    http.listen({ port: options.port ?? 8080, host, backlog: 4096 }, () => {
       http.off("error", reject);
       resolve();
     });
   });
   const port = (http.address() as AddressInfo).port;
   const authority = host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
+  const url = `${secure ? "https" : "http"}://${authority}`;
+  if (options.adminToken === undefined && process.env.THERMOCAST_ADMIN_TOKEN === undefined)
+    log({ level: "warn", event: "admin-token", msg: "no admin token given (--admin-token or THERMOCAST_ADMIN_TOKEN): made one for this run", token: adminToken, login: `${url}/login#token=${adminToken}` });
 
-  let closing: Promise<void> | undefined;
+  let closed: Promise<void> | undefined;
   // Idempotent: a test's cleanup may close a server its body already closed.
-  const close = () => (closing ??= shutdown());
+  const close = () => (closed ??= shutdown());
 
   async function shutdown(): Promise<void> {
-    const closed = [...wss.clients].map((ws) => new Promise<void>((resolve) => {
+    closing = true;
+    clearInterval(revocations);
+    // No new connections, no more frames read, and from now on no ack goes out: what was read is still
+    // committed (nothing committed is lost), nothing uncommitted is acked, and a device sends again what
+    // it has no ack for, which the next server does not store twice (docs/protocol.md, "Shutdown").
+    http.close();
+    for (const session of sessions.values()) {
+      session.pause();
+      session.release(true); // what waited for room in the queue goes in now: it was read
+    }
+    await commits.drain();
+    live.close(Close.GoingAway, "server shutting down");
+    const clients = [...deviceSockets.clients, ...dashboardSockets.clients];
+    // Reading again, so that the devices' close frames are seen (the frames before them are ignored now).
+    for (const ws of deviceSockets.clients) ws.resume();
+    await Promise.all(clients.map((ws) => new Promise<void>((resolve) => {
       if (ws.readyState === ws.CLOSED) return resolve();
       const timer = setTimeout(() => ws.terminate(), SHUTDOWN_GRACE_MS);
       ws.once("close", () => {
@@ -123,17 +273,25 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         resolve();
       });
       ws.close(Close.GoingAway, "server shutting down");
-    }));
-    await Promise.all(closed);
-    await new Promise<void>((resolve) => {
-      wss.close(() => resolve());
-    });
+    })));
+    await new Promise<void>((resolve) => deviceSockets.close(() => resolve()));
+    await new Promise<void>((resolve) => dashboardSockets.close(() => resolve()));
     await new Promise<void>((resolve) => {
       http.close(() => resolve());
       http.closeAllConnections();
     });
+    await db.stopCheckpointer();
     db.close();
   }
 
-  return { url: `http://${authority}`, wsUrl: `ws://${authority}/v1/device`, port, db, close };
+  return {
+    url,
+    wsUrl: `${secure ? "wss" : "ws"}://${authority}/v1/device`,
+    port,
+    db,
+    adminToken,
+    loginUrl: `${url}/login#token=${adminToken}`,
+    stats: () => ({ ...commits.stats(), connections: sessions.size, dashboards: live.viewers }),
+    close,
+  };
 }

@@ -1,30 +1,52 @@
 /*
- * One device's connection: the protocol state of that connection (hello seen, last acked seq, errors
+ * One device's connection: the protocol state of that connection (hello seen, last seq taken, errors
  * counted) and the answers to each frame. A bad frame is answered, logged once and stores nothing; it
- * never reaches beyond this session.
+ * never reaches beyond this session. Writes go through the commit queue, and a batch is acked only from
+ * the queue's commit callback: an ack always means committed.
  */
 import type { RawData, WebSocket } from "ws";
-import type { ConfigPushRow, TelemetryDb } from "./db";
+import type { CommitQueue } from "./commit";
+import type { BatchRows, ConfigPushRow, TelemetryDb } from "./db";
 import type { Log } from "./log";
 import {
-  Close, MAX_PROTOCOL_ERRORS, PROTOCOL_VERSION, dateReadings, parseFrame,
+  Close, MAX_PROTOCOL_ERRORS, PROTOCOL_VERSION, batchTimes, parseFrame,
   type Batch, type CfgAck, type Hello, type ProtocolError,
 } from "./protocol";
+
+/** What the dashboard hears from device sessions. */
+export interface SessionObserver {
+  /** Something shown in the device list changed (online, hello figures, config answers, counts). */
+  changed(deviceId: string): void;
+  /** A batch's readings were committed. */
+  stored(deviceId: string, rows: BatchRows): void;
+}
 
 export interface SessionContext {
   db: TelemetryDb;
   now: () => number;
   log: Log;
+  commits: CommitQueue;
+  /** Takes one batch from the device's allowance; false: close 4008. */
+  allowBatch: (deviceId: string) => boolean;
+  observer: SessionObserver;
+  /** True once the server is shutting down: frames read after that are not answered (nor stored). */
+  closing: () => boolean;
 }
 
 export class DeviceSession {
   readonly deviceId: string;
   #socket: WebSocket;
   #context: SessionContext;
-  #helloed = false;
-  /** Seq of the last batch acked on this connection; a batch must carry a greater one. */
+  /** A hello was taken; batches may follow it at once (they queue behind its write). */
+  #helloReceived = false;
+  /** The hello is committed and welcome sent: config pushes may go straight to the device. */
+  #welcomed = false;
+  /** Seq of the last batch taken on this connection; a batch must carry a greater one. */
   #lastSeq = 0;
   #errors = 0;
+  /** Writes read while the commit queue was full, in order: enqueued when the queue lets this one in. */
+  #parked: (() => void)[] = [];
+  readonly #letIn = () => this.release();
 
   constructor(deviceId: string, socket: WebSocket, context: SessionContext) {
     this.deviceId = deviceId;
@@ -32,6 +54,7 @@ export class DeviceSession {
     this.#context = context;
     socket.on("message", (data, isBinary) => this.#receive(data, isBinary));
     // ws reports a frame over maxPayload (and invalid UTF-8) here, and closes the socket itself.
+    socket.on("close", () => context.commits.forget(this.#letIn));
     socket.on("error", (error: Error & { code?: string }) => {
       if (error.code === "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH") this.#rejected({ close: Close.TooLarge, msg: error.message });
       else this.#rejected({ code: error.code ?? "socket-error", msg: error.message });
@@ -39,11 +62,47 @@ export class DeviceSession {
   }
 
   get helloed(): boolean {
-    return this.#helloed;
+    return this.#welcomed;
   }
 
   close(code: number, reason: string): void {
     this.#socket.close(code, reason);
+  }
+
+  /** Stops reading frames (shutdown): the device's frames wait in TCP. */
+  pause(): void {
+    this.#socket.pause();
+  }
+
+  /**
+   * The queue let this connection in: enqueues its parked writes while there is room, and reads again
+   * once none is left (`all`: every one, at shutdown).
+   */
+  release(all = false): void {
+    const commits = this.#context.commits;
+    let n = 0;
+    while (n < this.#parked.length && (all || n === 0 || !commits.full)) this.#parked[n++]();
+    this.#parked.splice(0, n);
+    if (this.#parked.length > 0) commits.wait(this.#letIn);
+    else if (!this.#context.closing() && this.#socket.readyState === this.#socket.OPEN) this.#socket.resume();
+  }
+
+  /** Queues a write, or parks it while the commit queue is full (back-pressure, commit.ts). */
+  #write(enqueue: () => void): void {
+    const commits = this.#context.commits;
+    if (this.#parked.length === 0 && !commits.full) return enqueue();
+    this.#parked.push(enqueue);
+    if (this.#parked.length === 1) {
+      this.#socket.pause();
+      commits.wait(this.#letIn);
+    }
+  }
+
+  /** The device's token was revoked or replaced: refuse it as the upgrade would have, and close. */
+  refuse(code: "revoked" | "unauthorized", close: number, reason: string): void {
+    this.#send({ t: "err", code, msg: reason });
+    this.#rejected({ code, close, msg: reason });
+    this.close(close, reason);
   }
 
   /** Sends a pushed configuration; the device answers with `cfgack`. */
@@ -54,7 +113,7 @@ export class DeviceSession {
 
   #receive(data: RawData, isBinary: boolean): void {
     // Frames that arrive after the server started closing (4009, 1008, shutdown) are not answered.
-    if (this.#socket.readyState !== this.#socket.OPEN) return;
+    if (this.#socket.readyState !== this.#socket.OPEN || this.#context.closing()) return;
     if (isBinary) {
       this.#rejected({ close: Close.Unsupported, msg: "binary frame" });
       this.close(Close.Unsupported, "binary frames are not accepted");
@@ -67,49 +126,75 @@ export class DeviceSession {
       case "hello": return this.#hello(frame);
       case "b": return this.#batch(frame);
       case "cfgack": return this.#cfgAck(frame);
+      case "ping": return this.#send({ t: "pong" });
     }
   }
 
   #hello(hello: Hello): void {
-    const { db, now, log } = this.#context;
+    const { db, now, log, commits, observer } = this.#context;
     if (hello.id !== this.deviceId)
       return this.#protocolError({ code: "bad-field", msg: `id: hello for ${hello.id} on the connection of ${this.deviceId}`, close: Close.Policy });
-    db.recordHello(hello, now());
-    this.#helloed = true;
-    // Pending configuration goes before the welcome: a battery device that woke only to check in may
-    // sleep as soon as it has its welcome.
-    for (const push of db.pendingConfigPushes(this.deviceId)) this.deliverConfig(push);
-    this.#send({ t: "welcome", v: PROTOCOL_VERSION, time: now() });
-    log({ level: "info", event: "hello", device: this.deviceId, fw: hello.fw, boot: hello.boot, rr: hello.rr, mode: hello.mode, err: hello.err });
+    this.#helloReceived = true;
+    const at = now();
+    this.#write(() => commits.enqueue(0, () => db.recordHello(hello, at), (_, error) => {
+      if (this.#context.closing()) return;
+      if (error) {
+        this.#rejected({ code: "storage", msg: error.message }, "error");
+        this.close(Close.Internal, "could not record hello");
+        return;
+      }
+      if (this.#socket.readyState !== this.#socket.OPEN) return;
+      // Pending configuration goes before the welcome: a battery device that woke only to check in may
+      // sleep as soon as it has its welcome.
+      for (const push of db.pendingConfigPushes(this.deviceId)) this.deliverConfig(push);
+      this.#send({ t: "welcome", v: PROTOCOL_VERSION, time: now() });
+      this.#welcomed = true;
+      observer.changed(this.deviceId);
+      log({ level: "info", event: "hello", device: this.deviceId, fw: hello.fw, boot: hello.boot, rr: hello.rr, mode: hello.mode, err: hello.err });
+    }));
   }
 
   #batch(batch: Batch): void {
-    const { db, now, log } = this.#context;
-    if (!this.#helloed) return this.#protocolError({ code: "no-hello", msg: "batch before hello", s: batch.s });
+    const { db, now, log, commits, observer } = this.#context;
+    if (!this.#helloReceived) return this.#protocolError({ code: "no-hello", msg: "batch before hello", s: batch.s });
     if (batch.s <= this.#lastSeq)
       return this.#protocolError({ code: "bad-seq", msg: `s must be greater than ${this.#lastSeq}`, s: batch.s });
     const receivedAt = now();
-    const dated = dateReadings(batch, receivedAt);
-    if (dated.error) return this.#protocolError(dated.error);
-    let stored: number;
-    try {
-      stored = db.storeReadings(this.deviceId, dated.readings, receivedAt);
-    } catch (e) {
-      // Not the device's fault: not counted as a protocol error, and the same seq may be sent again.
-      const msg = e instanceof Error ? e.message : String(e);
-      this.#send({ t: "err", code: "storage", msg: "could not store the batch, retry later", s: batch.s });
-      this.#rejected({ code: "storage", msg, s: batch.s }, "error");
+    const times = batchTimes(batch, receivedAt);
+    if (times.error) return this.#protocolError(times.error);
+    if (!this.#context.allowBatch(this.deviceId)) {
+      // No `s`: the device keeps the batch and sends it again after its back-off (docs/protocol.md).
+      const msg = "too many batches per minute";
+      this.#send({ t: "err", code: "rate-limited", msg });
+      this.#rejected({ code: "rate-limited", close: Close.RateLimited, msg, s: batch.s });
+      this.close(Close.RateLimited, "rate limited");
       return;
     }
+    const previousSeq = this.#lastSeq;
     this.#lastSeq = batch.s;
-    this.#send({ t: "ack", s: batch.s });
-    log({ level: "debug", event: "batch-stored", device: this.deviceId, s: batch.s, n: batch.n, stored });
+    const rows: BatchRows = { boot: batch.o, channel: batch.c, idx: batch.k, oldest: times.oldest, stepMs: times.stepMs, values: batch.values, faults: batch.faults };
+    this.#write(() => commits.enqueue(batch.n, () => db.storeReadings(this.deviceId, rows, receivedAt), (stored, error) => {
+      // Once shutdown has begun nothing more is sent: what was committed is kept, and the device, having no
+      // ack, sends it again to the next server, which stores nothing twice.
+      if (this.#context.closing()) return;
+      if (error) {
+        // Not the device's fault: not counted as a protocol error, and the same seq may be sent again.
+        if (this.#lastSeq === batch.s) this.#lastSeq = previousSeq;
+        this.#send({ t: "err", code: "storage", msg: "could not store the batch, retry later", s: batch.s });
+        this.#rejected({ code: "storage", msg: error.message, s: batch.s }, "error");
+        return;
+      }
+      this.#send({ t: "ack", s: batch.s });
+      observer.stored(this.deviceId, rows);
+      log({ level: "debug", event: "batch-stored", device: this.deviceId, s: batch.s, n: batch.n, stored });
+    }));
   }
 
   #cfgAck(ack: CfgAck): void {
-    const { db, now, log } = this.#context;
+    const { db, now, log, observer } = this.#context;
     if (!db.recordConfigAnswer(this.deviceId, ack.id, ack.ok, ack.err, now()))
       return this.#protocolError({ code: "bad-field", msg: `id: no pending config push ${ack.id}` });
+    observer.changed(this.deviceId);
     log({ level: ack.ok ? "info" : "warn", event: "config-answered", device: this.deviceId, id: ack.id, ok: ack.ok, err: ack.err });
   }
 

@@ -23,7 +23,9 @@ const HOST_MODULES: Readonly<Record<string, string>> = {
   websocket: "websocket.ts",
   socket: "socket.ts",
   net: "net.ts",
+  instrumentation: "instrumentation.ts",
   "native/power": "power.ts",
+  "native/probe-io": "probe-io.ts",
   "embedded:io/serial": "serial.ts",
   "mc/config": "mc-config.ts",
 };

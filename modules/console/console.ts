@@ -346,7 +346,7 @@ function describe(field: Field): string {
   if (field.type === "int") {
     const min = field.hex ? `0x${field.min.toString(16)}` : String(field.min);
     const max = field.hex ? `0x${field.max.toString(16)}` : String(field.max);
-    kind = `${min}..${max}${field.unit ? " " + field.unit : ""}`;
+    kind = `${field.values ? field.values.join("|") : `${min}..${max}`}${field.unit ? " " + field.unit : ""}`;
   } else if (field.type === "choice") kind = field.choices.join("|");
   else kind = `text, up to ${field.maxLength} bytes`;
   const fallback = field.secret ? "" : `, default ${show(field, field.default)}`;

@@ -4,12 +4,14 @@
  * file against Node implementations of those modules, so the core never learns where it runs.
  */
 import type { PreferenceStore } from "../../config/settings";
+import type { ProbeIo } from "../../sensors/probe";
 
 export interface TimerHandle {
   readonly brand?: unknown;
 }
 
-export type WifiEvent = "connected" | "disconnected";
+/** "rejected": the access point refused the password (Moddable reports disconnect with -1 on ESP32 and ESP8266). */
+export type WifiEvent = "connected" | "disconnected" | "rejected";
 
 export interface WifiOptions {
   ssid: string;
@@ -20,6 +22,8 @@ export interface WifiOptions {
 }
 
 export interface WebSocketEvents {
+  /** The TCP connection is up and the upgrade request goes out (an adapter may not report it). */
+  onConnect?(): void;
   /** The WebSocket handshake completed. */
   onOpen(): void;
   onText(text: string): void;
@@ -56,6 +60,11 @@ export interface Host {
    * owns the UART). `onBytes` gets what arrives; `onWritable` says the port took some of what was queued.
    */
   openSerial(onBytes: (bytes: Uint8Array) => void, onWritable: () => void): SerialPort | undefined;
+  /**
+   * The board's I/O for the probe drivers (1-Wire, SMBus, Analog, digital outputs by pin), or undefined
+   * where the platform has none (the desktop simulator): see sensors/select.ts.
+   */
+  probeIo(): ProbeIo | undefined;
   /** Scans for Wi-Fi networks (for Improv); `done` gets them strongest first. */
   scanWifi(done: (networks: WifiNetwork[]) => void): void;
   /** Manifest configuration (`mc/config`), the defaults under stored preferences. */
@@ -77,11 +86,16 @@ export interface Host {
   random(): number;
   setTimer(callback: () => void, ms: number): TimerHandle;
   clearTimer(timer: TimerHandle | undefined): void;
-  /** Joins Wi-Fi; `onEvent` reports "connected" once an address is had, "disconnected" when lost. */
+  /**
+   * Joins Wi-Fi; `onEvent` reports "connected" once an address is had, "disconnected" when lost or not
+   * joined, "rejected" when the password was refused.
+   */
   joinWifi(options: WifiOptions, onEvent: (event: WifiEvent) => void): void;
   leaveWifi(): void;
   /** Opens a WebSocket to `url` (ws://host:port/path); `headers` alternate name and value. */
   openWebSocket(url: string, headers: string[], events: WebSocketEvents): WebSocketHandle;
+  /** XS heap in use, bytes (Moddable's instrumentation), or undefined where it is not measured. */
+  memory(): { slots: number; chunks: number } | undefined;
   /** A line on the debug console (trace). */
   log(text: string): void;
   /** Why the chip last reset: power-on, deep-sleep, software, watchdog, panic, brownout or unknown. */

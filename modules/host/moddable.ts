@@ -10,10 +10,13 @@ import { Client } from "websocket";
 import { Socket } from "socket";
 import manifestConfig from "mc/config";
 import Net from "net";
+import Instrumentation from "instrumentation";
 import Power from "native/power";
+import BoardProbeIo from "native/probe-io";
 import Serial from "embedded:io/serial";
 import { parseWebSocketUrl, type Host, type SerialPort, type WifiNetwork, type TimerHandle, type WebSocketEvents, type WebSocketHandle, type WifiEvent, type WifiOptions } from "./host";
 import type { PreferenceStore } from "../../config/settings";
+import type { ProbeIo } from "../../sensors/probe";
 import { findField } from "../../config/schema";
 import { encodeUtf8 } from "../console/utf8";
 
@@ -170,6 +173,10 @@ export class ModdableHost implements Host {
     };
   }
 
+  probeIo(): ProbeIo | undefined {
+    return BoardProbeIo;
+  }
+
   scanWifi(done: (networks: WifiNetwork[]) => void): void {
     const networks: WifiNetwork[] = [];
     WiFi.scan({}, (item) => {
@@ -233,9 +240,11 @@ export class ModdableHost implements Host {
       join.bssid = options.bssid.slice().buffer;
       join.channel = options.channel;
     }
-    this.#wifi = new WiFi(join as ConstructorParameters<typeof WiFi>[0], (message) => {
+    this.#wifi = new WiFi(join as ConstructorParameters<typeof WiFi>[0], (message: string, value?: unknown) => {
       if (message === WiFi.gotIP) onEvent("connected");
-      else if (message === WiFi.disconnected || message === WiFi.lostIP) onEvent("disconnected");
+      // ESP32 and ESP8266 pass -1 with disconnect when the 4-way handshake failed: the password was refused.
+      else if (message === WiFi.disconnected) onEvent(value === -1 ? "rejected" : "disconnected");
+      else if (message === WiFi.lostIP) onEvent("disconnected");
     });
   }
 
@@ -252,7 +261,8 @@ export class ModdableHost implements Host {
     let open = true;
     client.callback = (message: number, value?: unknown) => {
       if (!open) return;
-      if (message === Client.handshake) events.onOpen();
+      if (message === Client.connect) events.onConnect?.();
+      else if (message === Client.handshake) events.onOpen();
       else if (message === Client.receive && typeof value === "string") events.onText(value);
       else if (message === Client.disconnect) {
         open = false;
@@ -281,6 +291,12 @@ export class ModdableHost implements Host {
         client.close();
       },
     };
+  }
+
+  memory(): { slots: number; chunks: number } | undefined {
+    const slots = Instrumentation.get(Instrumentation.map("XS Slot Heap Used"));
+    const chunks = Instrumentation.get(Instrumentation.map("XS Chunk Heap Used"));
+    return typeof slots === "number" && typeof chunks === "number" ? { slots, chunks } : undefined;
   }
 
   log(text: string): void {

@@ -1,15 +1,19 @@
 /*
  * The link to the server as an explicit state machine. States and events are named, the transitions
  * are the table `TRANSITIONS` (docs/link.md draws it), and each transition names the action it runs.
- * Time, randomness, Wi-Fi and sockets come from the Host.
+ * Every state but Idle has at most one timer, its timeout, and leaving the state clears it. Time,
+ * randomness, Wi-Fi and sockets come from the Host.
  */
-import type { Host, WebSocketHandle } from "../host/host";
-import { Backoff } from "./backoff";
+import { parseWebSocketUrl, type Host, type WebSocketHandle } from "../host/host";
+import { Backoff, RETRIES_EXHAUSTED } from "./backoff";
 
 export const LinkState = Object.freeze({
   Idle: "Idle",
   JoiningWiFi: "JoiningWiFi",
+  /** TCP connect (and DNS) under way. */
   Connecting: "Connecting",
+  /** TCP connected, the WebSocket upgrade under way. */
+  Handshaking: "Handshaking",
   Online: "Online",
   Backoff: "Backoff",
   Suspended: "Suspended",
@@ -20,18 +24,25 @@ export const LinkEvent = Object.freeze({
   Start: "Start",
   WifiUp: "WifiUp",
   WifiDown: "WifiDown",
+  /** The TCP connection is up (Moddable's Client message 1). */
+  Connected: "Connected",
+  /** The WebSocket handshake completed (message 2). */
   Opened: "Opened",
   Closed: "Closed",
   Timeout: "Timeout",
+  /** Online and nothing heard for `heartbeat` ms: time to ask. */
+  Quiet: "Quiet",
   /** The server refused the credentials, or the configuration cannot work: retrying will not help. */
   Rejected: "Rejected",
+  /** The attempt limit was reached. */
+  GaveUp: "GaveUp",
   RetryDue: "RetryDue",
   ConfigChanged: "ConfigChanged",
   Stop: "Stop",
 });
 export type LinkEventName = (typeof LinkEvent)[keyof typeof LinkEvent];
 
-export type LinkAction = "joinWifi" | "connect" | "goOnline" | "retryLater" | "suspend" | "shutDown";
+export type LinkAction = "joinWifi" | "connect" | "handshake" | "goOnline" | "ping" | "retryLater" | "suspend" | "rejoin" | "shutDown";
 
 export interface Transition {
   from: LinkStateName | "*";
@@ -47,17 +58,30 @@ export const TRANSITIONS: readonly Transition[] = Object.freeze([
   { from: S.JoiningWiFi, on: E.WifiDown, to: S.Backoff, action: "retryLater" },
   { from: S.JoiningWiFi, on: E.Timeout, to: S.Backoff, action: "retryLater" },
   { from: S.JoiningWiFi, on: E.Rejected, to: S.Suspended, action: "suspend" },
+  { from: S.JoiningWiFi, on: E.ConfigChanged, to: S.JoiningWiFi, action: "rejoin" },
+  { from: S.Connecting, on: E.Connected, to: S.Handshaking, action: "handshake" },
+  // An adapter that does not report the TCP connect goes straight on.
   { from: S.Connecting, on: E.Opened, to: S.Online, action: "goOnline" },
   { from: S.Connecting, on: E.Closed, to: S.Backoff, action: "retryLater" },
   { from: S.Connecting, on: E.Timeout, to: S.Backoff, action: "retryLater" },
   { from: S.Connecting, on: E.WifiDown, to: S.Backoff, action: "retryLater" },
   { from: S.Connecting, on: E.Rejected, to: S.Suspended, action: "suspend" },
+  { from: S.Connecting, on: E.ConfigChanged, to: S.JoiningWiFi, action: "rejoin" },
+  { from: S.Handshaking, on: E.Opened, to: S.Online, action: "goOnline" },
+  { from: S.Handshaking, on: E.Closed, to: S.Backoff, action: "retryLater" },
+  { from: S.Handshaking, on: E.Timeout, to: S.Backoff, action: "retryLater" },
+  { from: S.Handshaking, on: E.WifiDown, to: S.Backoff, action: "retryLater" },
+  { from: S.Handshaking, on: E.Rejected, to: S.Suspended, action: "suspend" },
+  { from: S.Handshaking, on: E.ConfigChanged, to: S.JoiningWiFi, action: "rejoin" },
+  { from: S.Online, on: E.Quiet, to: S.Online, action: "ping" },
   { from: S.Online, on: E.Closed, to: S.Backoff, action: "retryLater" },
   { from: S.Online, on: E.Timeout, to: S.Backoff, action: "retryLater" },
   { from: S.Online, on: E.WifiDown, to: S.Backoff, action: "retryLater" },
   { from: S.Online, on: E.Rejected, to: S.Suspended, action: "suspend" },
+  { from: S.Online, on: E.ConfigChanged, to: S.JoiningWiFi, action: "rejoin" },
   { from: S.Backoff, on: E.RetryDue, to: S.JoiningWiFi, action: "joinWifi" },
   { from: S.Backoff, on: E.ConfigChanged, to: S.JoiningWiFi, action: "joinWifi" },
+  { from: S.Backoff, on: E.GaveUp, to: S.Suspended, action: "suspend" },
   { from: S.Suspended, on: E.RetryDue, to: S.JoiningWiFi, action: "joinWifi" },
   { from: S.Suspended, on: E.ConfigChanged, to: S.JoiningWiFi, action: "joinWifi" },
   { from: "*", on: E.Stop, to: S.Idle, action: "shutDown" },
@@ -71,6 +95,10 @@ export interface LinkSettings {
   token: string;
   backoffBase: number;
   backoffCap: number;
+  /** Failed attempts in a row before the link gives up and suspends (then starts over); 0 or absent: never. */
+  backoffLimit?: number;
+  /** ms of silence while online before a `ping`; 0 or absent: no heartbeat. */
+  heartbeat?: number;
   /**
    * Battery mode: one attempt per wake. Instead of waiting out a backoff delay awake, the link reports
    * it through `onRest` and stays put; the caller sleeps and keeps the delay across the sleep.
@@ -86,17 +114,32 @@ export interface LinkClient {
   online(socket: WebSocketHandle): void;
   text(text: string): void;
   offline(): void;
+  /**
+   * The server has accepted this session: welcomed it and acknowledged everything sent on it. Only then
+   * does the backoff start over, so a server that accepts connections and then fails them (never acks,
+   * rate-limits, closes at once) meets a growing delay, not a reconnect loop.
+   */
+  readonly confirmed: boolean;
 }
 
-const WIFI_TIMEOUT = 20000;
-const CONNECT_TIMEOUT = 10000;
+export const WIFI_TIMEOUT = 20000;
+/** TCP connect, DNS included. */
+export const CONNECT_TIMEOUT = 10000;
+/** The WebSocket upgrade, once TCP is up. */
+export const HANDSHAKE_TIMEOUT = 10000;
+/** How long a `ping` waits for any frame back. */
+export const PONG_TIMEOUT = 10000;
 /** After a rejection: wait long, but not forever (a revoked token may be reinstated). */
-const SUSPEND_RETRY = 3600000;
+export const SUSPEND_RETRY = 3600000;
+/** Wi-Fi password refusals in a row that count as a wrong password (one may be a weak signal's). */
+const WIFI_REFUSALS = 2;
+const PING = '{"t":"ping"}';
 
 export class Link {
   state: LinkStateName = LinkState.Idle;
   /** The reason of the last failure, reported in the next `hello` and by `status`. */
   lastError = "";
+  /** Connections attempted (TCP connects started). */
   attempts = 0;
   readonly backoff: Backoff;
   /** Observers, for the console and for tests: every transition taken. */
@@ -109,6 +152,8 @@ export class Link {
   #socket: WebSocketHandle | undefined;
   #timer: ReturnType<Host["setTimer"]> | undefined;
   #wifiUp = false;
+  #wifiRefusals = 0;
+  #confirmed = false;
   #queue: LinkEventName[] = [];
   #dispatching = false;
   #pendingError = "";
@@ -117,7 +162,7 @@ export class Link {
     this.#host = host;
     this.#settings = settings;
     this.#client = client;
-    this.backoff = new Backoff(settings.backoffBase, settings.backoffCap);
+    this.backoff = new Backoff(settings.backoffBase, settings.backoffCap, settings.backoffLimit ?? 0);
   }
 
   start(): void {
@@ -127,12 +172,23 @@ export class Link {
     this.dispatch(LinkEvent.Stop);
   }
 
-  /** New settings: takes effect at the next connection; a suspended link tries again at once. */
+  /**
+   * New settings. A change of Wi-Fi, server or credentials reconnects at once; any change ends a Backoff or
+   * Suspended wait at once; the rest takes effect at the next use.
+   */
   configure(settings: LinkSettings): void {
+    const old = this.#settings;
     this.#settings = settings;
     this.backoff.base = settings.backoffBase;
     this.backoff.cap = settings.backoffCap;
-    this.dispatch(LinkEvent.ConfigChanged);
+    this.backoff.maxAttempts = settings.backoffLimit ?? 0;
+    const wifi = old.ssid !== settings.ssid || old.password !== settings.password;
+    const server = old.url !== settings.url || old.deviceId !== settings.deviceId || old.token !== settings.token;
+    if (wifi) {
+      this.#wifiUp = false;
+      this.#wifiRefusals = 0;
+    }
+    if (wifi || server || this.state === LinkState.Backoff || this.state === LinkState.Suspended) this.dispatch(LinkEvent.ConfigChanged);
   }
 
   /** The session saw something wrong (no ack in time, a rejection): `event` is Timeout or Rejected. */
@@ -172,14 +228,20 @@ export class Link {
   joinWifi(): void {
     const settings = this.#settings;
     if (!settings.url) return this.fail(LinkEvent.Rejected, "server.url is not set");
+    if (!parseWebSocketUrl(settings.url)) return this.fail(LinkEvent.Rejected, "server.url is not a ws:// URL with a host");
     if (this.#wifiUp) return this.dispatch(LinkEvent.WifiUp);
     if (!settings.ssid) return this.fail(LinkEvent.Rejected, "wifi.ssid is not set");
     this.#arm(WIFI_TIMEOUT, LinkEvent.Timeout, "wifi join timed out");
     const options = { ssid: settings.ssid, password: settings.password, bssid: settings.bssid, channel: settings.channel };
     this.#host.joinWifi(options, (event) => {
       this.#wifiUp = event === "connected";
-      if (!this.#wifiUp) this.#pendingError ||= "wifi disconnected";
-      this.dispatch(this.#wifiUp ? LinkEvent.WifiUp : LinkEvent.WifiDown);
+      if (this.#wifiUp) {
+        this.#wifiRefusals = 0;
+        return this.dispatch(LinkEvent.WifiUp);
+      }
+      if (event === "rejected" && ++this.#wifiRefusals >= WIFI_REFUSALS) return this.fail(LinkEvent.Rejected, "wifi: password rejected");
+      this.#pendingError ||= event === "rejected" ? "wifi: password rejected" : "wifi disconnected";
+      this.dispatch(LinkEvent.WifiDown);
     });
   }
 
@@ -190,16 +252,20 @@ export class Link {
     const url = `${settings.url.replace(/\/+$/, "")}/v1/device/${settings.deviceId}`;
     let socket: WebSocketHandle | undefined;
     const events = {
+      onConnect: () => {
+        if (socket === this.#socket) this.dispatch(LinkEvent.Connected);
+      },
       onOpen: () => {
         if (socket === this.#socket) this.dispatch(LinkEvent.Opened);
       },
       onText: (text: string) => {
-        if (socket === this.#socket && this.state === LinkState.Online) this.#client.text(text);
+        if (socket === this.#socket && this.state === LinkState.Online) this.#heard(text);
       },
       onClose: () => {
         if (socket !== this.#socket) return;
         this.#socket = undefined;
-        this.#pendingError ||= "connection closed";
+        const state = this.state;
+        this.#pendingError ||= state === LinkState.Connecting ? "connect failed" : state === LinkState.Handshaking ? "closed during the handshake" : "connection closed";
         this.dispatch(LinkEvent.Closed);
       },
     };
@@ -212,26 +278,51 @@ export class Link {
     }
   }
 
+  handshake(): void {
+    this.#arm(HANDSHAKE_TIMEOUT, LinkEvent.Timeout, "handshake timed out");
+  }
+
   goOnline(): void {
-    this.backoff.reset();
     this.#pendingError = "";
+    this.#confirmed = false;
+    this.#listen();
     this.#client.online(this.#socket!);
+  }
+
+  /** Half-open detection: the legacy Moddable client cannot send a WebSocket ping, so ask the server in a frame. */
+  ping(): void {
+    this.#arm(PONG_TIMEOUT, LinkEvent.Timeout, "no pong in time");
+    this.#socket?.send(PING);
   }
 
   retryLater(): void {
     this.#drop();
     if (this.#pendingError) this.lastError = this.#pendingError;
     this.#pendingError = "";
+    const bound = this.backoff.bound();
     const next = this.backoff.next(this.#host.random());
-    this.#rest(next < 0 ? SUSPEND_RETRY : next);
+    if (next === RETRIES_EXHAUSTED) {
+      this.#pendingError = `gave up after ${this.backoff.attempt} attempts: ${this.lastError}`;
+      return this.dispatch(LinkEvent.GaveUp);
+    }
+    // One line a retry: the serial console shows why, and tests read the delay and its bound.
+    this.#host.log(`link: retry in ${next} ms of ${bound} (${this.lastError})`);
+    this.#rest(next);
   }
 
   suspend(): void {
     this.#drop();
     this.lastError = this.#pendingError || "rejected";
     this.#pendingError = "";
+    this.backoff.reset(); // after the long wait, the ramp starts over
     this.#host.log(`link: suspended: ${this.lastError}`);
     this.#rest(SUSPEND_RETRY);
+  }
+
+  /** Connection settings changed: drop what is under way and start again with the new ones. */
+  rejoin(): void {
+    this.#drop();
+    this.joinWifi();
   }
 
   shutDown(): void {
@@ -245,6 +336,24 @@ export class Link {
     const error = this.lastError;
     this.lastError = "";
     return error;
+  }
+
+  /** A frame arrived while online: the line is alive. */
+  #heard(text: string): void {
+    // Re-armed before the frame is handled, which may end the state (and so this timer).
+    this.#host.clearTimer(this.#timer);
+    this.#timer = undefined;
+    this.#listen();
+    this.#client.text(text);
+    if (!this.#confirmed && this.state === LinkState.Online && this.#client.confirmed) {
+      this.#confirmed = true;
+      this.backoff.reset();
+    }
+  }
+
+  #listen(): void {
+    const heartbeat = this.#settings.heartbeat ?? 0;
+    if (heartbeat > 0) this.#arm(heartbeat, LinkEvent.Quiet, "");
   }
 
   #rest(delay: number): void {

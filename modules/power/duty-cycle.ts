@@ -10,7 +10,7 @@ import type { Link } from "../link/link";
 import { LinkState } from "../link/link";
 import type { Uplink } from "../uplink/uplink";
 import type { TemperatureProbe } from "../../sensors/probe";
-import type { WakeState } from "./retained";
+import { LINK_ERRORS, linkErrorCode, type WakeState } from "./retained";
 import { reasonToConnect, type WakeReason } from "./wake-plan";
 
 export interface DutyCycleSettings {
@@ -117,6 +117,8 @@ export class DutyCycle {
 
     const link = this.#link;
     link.backoff.attempt = state.backoffAttempt;
+    // A failure in an earlier wake is still to be reported in the next successful hello.
+    if (state.error) link.lastError = LINK_ERRORS[state.error] ?? "";
     let associated = false;
     link.onTransition = (_from, _event, to) => {
       if (to === LinkState.Connecting) associated = true;
@@ -161,6 +163,8 @@ export class DutyCycle {
         state.backoffAttempt = link.backoff.attempt;
       }
       state.retries = link.backoff.attempt;
+      // Kept until a hello has carried it (hello takes it from the link).
+      state.error = cause === "cap" && !link.lastError ? LINK_ERRORS.indexOf("timeout") : linkErrorCode(link.lastError);
       link.onRest = undefined;
       link.stop(); // closes the socket, leaves Wi-Fi; unacknowledged readings stay in the store
     }

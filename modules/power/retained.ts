@@ -30,6 +30,17 @@ const W_BOOT = 0, W_WAKES = 1, W_NEXT_INDEX = 2, W_INTERVAL = 3, W_SLOT = 4, W_B
 /** Why the last wake's link failed, as a code that fits a word (the text is in LINK_ERRORS). */
 export const LINK_ERRORS = Object.freeze(["", "wifi", "connect", "timeout", "rejected", "ack"]);
 
+/** The LINK_ERRORS code of a link failure reason (modules/link/link.ts): the class survives sleep, not the text. */
+export function linkErrorCode(reason: string): number {
+  if (!reason) return 0;
+  if (reason.startsWith("wifi")) return 1;
+  if (reason === "no ack in time") return 5;
+  if (reason.startsWith("server: unauthorized") || reason.startsWith("server: revoked") || reason.startsWith("server: unknown-device") ||
+    reason.startsWith("server.url") || reason.startsWith("gave up")) return 4;
+  if (reason.indexOf("timed out") >= 0 || reason === "no pong in time") return 3;
+  return 2;
+}
+
 export type RestoreResult = "restored" | "empty" | "corrupt";
 
 /** The wake-to-wake state of battery mode, as views over the retained image. */

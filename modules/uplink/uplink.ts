@@ -15,6 +15,11 @@ export const PROTOCOL_VERSION = 1;
 const WINDOW = 4;
 /** Server error codes that mean "these credentials will not work": stop retrying until they change. */
 const REJECTIONS = ["unauthorized", "revoked", "unknown-device"];
+/**
+ * Server error codes that say nothing against the batch: the session or the server is at fault. The batch
+ * is kept and the link reconnects, so it goes again on a fresh session.
+ */
+const SESSION_ERRORS = ["no-hello", "bad-seq", "storage"];
 
 export interface UplinkOptions {
   host: Host;
@@ -65,6 +70,10 @@ export class Uplink implements LinkClient {
   get inFlight(): number {
     return this.#window.length;
   }
+  /** The server welcomed this session and has answered every batch sent on it (LinkClient). */
+  get confirmed(): boolean {
+    return this.#welcomed && this.#socket !== undefined && this.#window.length === 0;
+  }
 
   // LinkClient
   online(socket: WebSocketHandle): void {
@@ -73,9 +82,11 @@ export class Uplink implements LinkClient {
     this.#seq = 0;
     this.#window.clear();
     this.#options.store.rewind();
-    const hello = this.#options.hello();
-    hello.t = "hello";
-    hello.v = PROTOCOL_VERSION;
+    // `t` first, as in every device frame: a frame garbled in transit (a bad mask key) then always fails to
+    // parse or names no known type, instead of passing as a different frame.
+    const hello: Record<string, unknown> = { t: "hello", v: PROTOCOL_VERSION };
+    const fields = this.#options.hello();
+    for (const key in fields) if (key !== "t" && key !== "v") hello[key] = fields[key];
     socket.send(JSON.stringify(hello));
     this.pump();
   }
@@ -108,6 +119,8 @@ export class Uplink implements LinkClient {
         break;
       case "err":
         return this.#error(String(frame.code), String(frame.msg ?? ""), frame.s);
+      case "pong":
+        return; // the link's heartbeat: hearing it was the point
     }
     this.bogus++;
     this.#options.host.log(`uplink: ignored frame ${text.length > 80 ? text.slice(0, 80) + "…" : text}`);
@@ -170,8 +183,9 @@ export class Uplink implements LinkClient {
   #error(code: string, message: string, seq: unknown): void {
     this.#options.host.log(`uplink: server error ${code}: ${message}`);
     if (REJECTIONS.indexOf(code) >= 0) return this.#options.fail(LinkEvent.Rejected, `server: ${code}`);
-    if (typeof seq === "number" && code !== "storage" && this.#window.find(seq) >= 0) this.#answered(seq, false);
-    // A storage error keeps the batch: it is sent again after the reconnect that the ack timeout forces.
+    if (typeof seq !== "number" || this.#window.find(seq) < 0) return;
+    if (SESSION_ERRORS.indexOf(code) >= 0) return this.#options.fail(LinkEvent.Closed, `server: ${code}`);
+    this.#answered(seq, false);
   }
 
   #configure(id: unknown, set: Record<string, unknown>): void {

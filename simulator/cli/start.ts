@@ -44,6 +44,8 @@ if (!url) {
   for (let i = 0; i < count; i++) server.db.registerDevice(id(i), `${id(i)}-token`);
   url = `ws://127.0.0.1:${server.port}`;
   console.log(`dashboard: ${server.url}/`);
+  console.log(`log in:    ${server.loginUrl}`);
+  console.log(`admin:     ${server.adminToken}   (API: Authorization: Bearer <admin>)`);
   console.log(`API:       ${server.url}/api/devices`);
   console.log(`devices:   ${server.wsUrl}/<id>`);
 }

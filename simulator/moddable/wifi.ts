@@ -2,7 +2,7 @@
 import type { Station, WifiMessage } from "../hardware/wifi";
 import { hardware, local } from "./hardware";
 
-export type WiFiCallback = (message: WifiMessage) => void;
+export type WiFiCallback = (message: WifiMessage, value?: number) => void;
 
 export default class WiFi {
   static readonly gotIP = "gotIP";
@@ -12,7 +12,7 @@ export default class WiFi {
   #station: Station;
 
   constructor(options?: { ssid: string; password?: string }, callback?: WiFiCallback) {
-    this.#station = hardware().wifi.join(options, (message) => callback?.(message));
+    this.#station = hardware().wifi.join(options, (message, value) => callback?.(message, value));
   }
 
   close(): void {

@@ -295,3 +295,9 @@ test("100 KB of random bytes neither throw nor change configuration, and the con
     assert.ok(r.type("get wifi.ssid\r").includes("wifi.ssid = home\r\n"));
   }
 });
+
+test("help names a setting's allowed values when only some numbers are (TMP117 averaging)", () => {
+  const r = rig();
+  assert.equal(r.type("help probe.avg\r").split(NL)[1], "probe.avg: TMP117 averaging: 1 converts in 16 ms, 8 in 125 ms, 32 in 500 ms, 64 in 1 s [1|8|32|64 conversions, default 8]");
+  assert.equal(r.type("set probe.avg 16\r").split(NL)[1], "probe.avg must be one of 1, 8, 32, 64");
+});

@@ -194,3 +194,27 @@ test("bad stored or manifest values are warned about and do not replace defaults
     "stored: sample.interval must be between 1 and 86400 s",
   ]);
 });
+
+test("probe settings: board, stuck, TMP117 averaging, TMP102 extended mode, the NTC divider and its Steinhart–Hart table", () => {
+  const cases: [key: string, raw: unknown, result: { ok: true; value: unknown } | { ok: false; error: string }][] = [
+    ["board", "moddable-two", { ok: true, value: "moddable-two" }],
+    ["board", "uno", { ok: false, error: "board must be one of esp32-devkitc, d1-mini, moddable-two" }],
+    ["probe.stuck", "0", { ok: true, value: 0 }],
+    ["probe.stuck", 1001, { ok: false, error: "probe.stuck must be between 0 and 1000 readings" }],
+    ["probe.avg", "32", { ok: true, value: 32 }],
+    ["probe.avg", 16, { ok: false, error: "probe.avg must be one of 1, 8, 32, 64" }],
+    ["probe.ext", "on", { ok: true, value: "on" }],
+    ["ntc.side", "middle", { ok: false, error: "ntc.side must be one of low, high" }],
+    ["ntc.r25", "4700", { ok: true, value: 4700 }],
+    ["ntc.sh", "0:32650,25:10000,50:3602", { ok: true, value: "0:32650,25:10000,50:3602" }],
+    ["ntc.sh", "", { ok: true, value: "" }],
+    ["ntc.sh", "0:32650,25:10000", { ok: false, error: "ntc.sh needs three points °C:Ω, comma-separated" }],
+    ["ntc.sh", "0:3000,25:10000,50:3602", { ok: false, error: "ntc.sh points must rise in °C and fall in Ω" }],
+    ["ntc.power", "40", { ok: false, error: "ntc.power must be between -1 and 39" }],
+  ];
+  for (const [key, raw, result] of cases) assert.deepEqual(parseValue(key, raw), result, `${key} = ${JSON.stringify(raw)}`);
+  const defaults = ["board", "probe.stuck", "probe.avg", "probe.ext", "ntc.side", "ntc.r25", "ntc.sh", "ntc.power"].map((key) => findField(key)?.default);
+  assert.deepEqual(defaults, ["esp32-devkitc", 0, 8, "off", "low", 10000, "", -1]);
+  const pushable = FIELDS.filter((f) => f.pushable && (f.key.startsWith("probe.") || f.key.startsWith("ntc.") || f.key === "board")).map((f) => f.key);
+  assert.deepEqual(pushable, ["probe.resolution", "probe.offset", "probe.stuck", "probe.avg", "probe.ext"], "wiring stays with the console");
+});

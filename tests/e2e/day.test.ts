@@ -63,15 +63,19 @@ for (const seed of [1, 2, 3]) {
         if (i === midBatch) {
           const store = server.db.storeReadings.bind(server.db);
           const current = server;
-          await new Promise<void>((resolve) => {
+          let struck = false;
+          const stopping = new Promise<void>((resolve) => {
             current.db.storeReadings = (...args) => {
               const n = store(...args);
               current.db.storeReadings = store;
+              struck = true;
               void current.close().then(resolve); // committed, and the ack goes nowhere
               return n;
             };
-            void clock.advance(10 * MINUTE); // the next batch comes within 10 minutes
           });
+          await clock.advance(10 * MINUTE); // the next batch comes within 10 minutes
+          assert.ok(struck, "a batch arrived to be struck in the middle of");
+          await stopping;
           await clock.settle();
         } else {
           await server.close();

@@ -1,16 +1,20 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Link, LinkEvent, LinkState, TRANSITIONS, type LinkClient } from "../../modules/link/link";
+import {
+  Link, LinkEvent, LinkState, TRANSITIONS, CONNECT_TIMEOUT, HANDSHAKE_TIMEOUT, PONG_TIMEOUT, SUSPEND_RETRY, WIFI_TIMEOUT,
+  type LinkClient, type LinkSettings, type LinkStateName,
+} from "../../modules/link/link";
 import { FakeHost } from "../support/fake-host";
 import type { WebSocketHandle } from "../../modules/host/host";
 
-const settings = {
+const settings: LinkSettings = {
   ssid: "home", password: "secret", url: "ws://127.0.0.1:8080", deviceId: "d1", token: "tok",
   backoffBase: 1000, backoffCap: 60000,
 };
 
 class RecordingClient implements LinkClient {
   events: string[] = [];
+  confirmed = false;
   online(_socket: WebSocketHandle) {
     this.events.push("online");
   }
@@ -22,13 +26,38 @@ class RecordingClient implements LinkClient {
   }
 }
 
-function setup() {
+function setup(overrides: Partial<LinkSettings> = {}) {
   const host = new FakeHost();
   const client = new RecordingClient();
-  const link = new Link(host, settings, client);
+  const link = new Link(host, { ...settings, ...overrides }, client);
   const path: string[] = [];
   link.onTransition = (from, event, to) => path.push(`${from} -${event}-> ${to}`);
   return { host, client, link, path };
+}
+
+/** Backoff delays the link logged, with their bounds. */
+function retries(host: FakeHost): { delay: number; bound: number }[] {
+  const found: { delay: number; bound: number }[] = [];
+  for (const line of host.logs) {
+    const match = /^link: retry in (\d+) ms of (\d+) /.exec(line);
+    if (match) found.push({ delay: Number(match[1]), bound: Number(match[2]) });
+  }
+  return found;
+}
+
+/** A fresh link brought to `state` the ordinary way. */
+function reach(state: LinkStateName) {
+  const rig = setup();
+  const { host, link } = rig;
+  if (state === LinkState.Idle) return rig;
+  if (state === LinkState.JoiningWiFi) host.wifiAnswer = undefined;
+  link.start();
+  if (state === LinkState.Backoff) host.socket!.events.onClose();
+  if (state === LinkState.Suspended) link.fail(LinkEvent.Rejected, "server: unauthorized");
+  if (state === LinkState.Handshaking || state === LinkState.Online) host.socket!.events.onConnect!();
+  if (state === LinkState.Online) host.socket!.events.onOpen();
+  assert.equal(link.state, state, `reached ${state}`);
+  return rig;
 }
 
 test("every transition names a known state, event and action", () => {
@@ -42,20 +71,53 @@ test("every transition names a known state, event and action", () => {
   }
 });
 
-test("joins Wi-Fi, connects with the token on the upgrade, and goes online on the handshake", () => {
+test("the table row by row: each (state, event) leads where the table says", () => {
+  for (const t of TRANSITIONS) {
+    const froms = t.from === "*" ? (Object.values(LinkState) as LinkStateName[]) : [t.from];
+    for (const from of froms) {
+      const { link } = reach(from);
+      if (t.on === LinkEvent.ConfigChanged) link.configure({ ...settings, token: "changed" });
+      else link.dispatch(t.on);
+      // An action may go on by itself: joining with Wi-Fi already up goes straight to Connecting.
+      const expected: string[] = t.to === LinkState.JoiningWiFi ? [LinkState.JoiningWiFi, LinkState.Connecting] : [t.to];
+      assert.ok(expected.includes(link.state), `${from} -${t.on}-> ${t.to}: now ${link.state}`);
+    }
+  }
+});
+
+test("events a state has no row for are ignored", () => {
+  const { link } = reach(LinkState.Suspended);
+  link.dispatch(LinkEvent.Opened);
+  link.dispatch(LinkEvent.Timeout);
+  link.dispatch(LinkEvent.Quiet);
+  assert.equal(link.state, LinkState.Suspended);
+});
+
+test("joins Wi-Fi, connects with the token on the upgrade, handshakes, and goes online", () => {
   const { host, client, link, path } = setup();
   link.start();
   assert.deepEqual(host.wifiJoins, [{ ssid: "home", password: "secret", bssid: undefined, channel: undefined }]);
   assert.equal(host.socket!.url, "ws://127.0.0.1:8080/v1/device/d1");
   assert.deepEqual(host.socket!.headers, ["Authorization", "Bearer tok"]);
+  host.socket!.events.onConnect!();
   host.socket!.events.onOpen();
   host.socket!.events.onText("hi");
   assert.equal(link.state, LinkState.Online);
   assert.deepEqual(client.events, ["online", "text:hi"]);
-  assert.deepEqual(path, ["Idle -Start-> JoiningWiFi", "JoiningWiFi -WifiUp-> Connecting", "Connecting -Opened-> Online"]);
+  assert.deepEqual(path, [
+    "Idle -Start-> JoiningWiFi", "JoiningWiFi -WifiUp-> Connecting", "Connecting -Connected-> Handshaking", "Handshaking -Opened-> Online",
+  ]);
+  assert.equal(link.attempts, 1);
 });
 
-test("a closed connection backs off within the jitter bound, then reconnects", () => {
+test("an adapter that does not report the TCP connect goes from Connecting straight online", () => {
+  const { host, link } = setup();
+  link.start();
+  host.socket!.events.onOpen();
+  assert.equal(link.state, LinkState.Online);
+});
+
+test("a closed connection backs off within the jitter bound, logs why, then reconnects", () => {
   const { host, client, link } = setup();
   link.start();
   host.socket!.events.onOpen();
@@ -64,43 +126,143 @@ test("a closed connection backs off within the jitter bound, then reconnects", (
   assert.deepEqual(client.events, ["online", "offline"]);
   const delay = host.nextTimer()!;
   assert.ok(delay >= 0 && delay < 1000, `first delay ${delay}`);
+  assert.deepEqual(retries(host), [{ delay, bound: 1000 }]);
+  assert.match(host.logs[0], /\(connection closed\)$/);
   host.advance(delay);
   assert.equal(link.state, LinkState.Connecting);
   assert.equal(host.sockets.length, 2);
   assert.equal(link.lastError, "connection closed");
 });
 
-test("repeated failures grow the bound to the cap; success resets it", () => {
-  const { host, link } = setup();
+test("the reason names the phase that failed", () => {
+  const cases: [LinkStateName, string][] = [
+    [LinkState.Connecting, "connect failed"],
+    [LinkState.Handshaking, "closed during the handshake"],
+    [LinkState.Online, "connection closed"],
+  ];
+  for (const [state, reason] of cases) {
+    const { host, link } = reach(state);
+    host.socket!.events.onClose();
+    assert.equal(link.lastError, reason, state);
+  }
+});
+
+test("repeated failures double the bound up to the cap; a confirmed session resets it", () => {
+  const { host, client, link } = setup();
   link.start();
-  const delays: number[] = [];
   for (let i = 0; i < 10; i++) {
     host.socket!.events.onClose();
     const delay = host.nextTimer()!;
-    delays.push(delay);
     assert.ok(delay < Math.min(60000, 1000 * 2 ** i), `attempt ${i}: ${delay}`);
     host.advance(delay);
   }
+  assert.deepEqual(retries(host).map((r) => r.bound), [1000, 2000, 4000, 8000, 16000, 32000, 60000, 60000, 60000, 60000]);
   host.socket!.events.onOpen();
+  assert.equal(link.backoff.attempt, 10, "online alone does not reset the backoff");
+  host.socket!.events.onText('{"t":"welcome"}');
+  assert.equal(link.backoff.attempt, 10, "nor a frame while the session is unconfirmed");
+  client.confirmed = true;
+  host.socket!.events.onText('{"t":"ack","s":1}');
   assert.equal(link.backoff.attempt, 0);
 });
 
-test("a connect that never completes times out and retries", () => {
+test("a server that accepts and then drops every session meets a growing delay, not a loop", () => {
   const { host, link } = setup();
   link.start();
-  host.advance(10000);
-  assert.equal(link.state, LinkState.Backoff);
-  assert.equal(link.lastError, "connect timed out");
-  assert.ok(host.socket!.closed);
+  for (let i = 0; i < 8; i++) {
+    host.socket!.events.onConnect!();
+    host.socket!.events.onOpen();
+    host.socket!.events.onText('{"t":"err","code":"rate-limited"}');
+    host.socket!.events.onClose();
+    host.advance(host.nextTimer()!);
+  }
+  assert.equal(retries(host).at(-1)!.bound, 60000);
 });
 
-test("a rejection suspends the link until the configuration changes", () => {
+test("each phase has its timeout: Wi-Fi join, TCP connect, handshake", () => {
+  {
+    const { host, link } = setup();
+    host.wifiAnswer = undefined;
+    link.start();
+    host.advance(WIFI_TIMEOUT - 1);
+    assert.equal(link.state, LinkState.JoiningWiFi);
+    host.advance(1);
+    assert.equal(link.state, LinkState.Backoff);
+    assert.equal(link.lastError, "wifi join timed out");
+  }
+  {
+    const { host, link } = setup();
+    link.start();
+    host.advance(CONNECT_TIMEOUT);
+    assert.equal(link.state, LinkState.Backoff);
+    assert.equal(link.lastError, "connect timed out");
+    assert.ok(host.socket!.closed);
+  }
+  {
+    const { host, link } = setup();
+    link.start();
+    host.advance(CONNECT_TIMEOUT - 1);
+    host.socket!.events.onConnect!();
+    host.advance(HANDSHAKE_TIMEOUT - 1);
+    assert.equal(link.state, LinkState.Handshaking, "the handshake has its own time");
+    host.advance(1);
+    assert.equal(link.state, LinkState.Backoff);
+    assert.equal(link.lastError, "handshake timed out");
+    assert.ok(host.socket!.closed);
+  }
+});
+
+test("heartbeat: a quiet line gets a ping; no answer in time reconnects", () => {
+  const { host, link, client } = setup({ heartbeat: 60000 });
+  link.start();
+  host.socket!.events.onOpen();
+  host.advance(59999);
+  assert.equal(host.socket!.sent.length, 0);
+  host.advance(1);
+  assert.deepEqual(host.socket!.sent, ['{"t":"ping"}']);
+  assert.equal(link.state, LinkState.Online);
+  host.advance(PONG_TIMEOUT);
+  assert.equal(link.state, LinkState.Backoff);
+  assert.equal(link.lastError, "no pong in time");
+  assert.ok(host.socket!.closed);
+  assert.deepEqual(client.events, ["online", "offline"]);
+});
+
+test("heartbeat: any frame counts as life and restarts the quiet period; a pong keeps the link up", () => {
+  const { host, link } = setup({ heartbeat: 60000 });
+  link.start();
+  host.socket!.events.onOpen();
+  host.advance(50000);
+  host.socket!.events.onText('{"t":"ack","s":1}');
+  host.advance(50000);
+  assert.equal(host.socket!.sent.length, 0, "a frame 50 s in put the ping off");
+  host.advance(10000);
+  assert.deepEqual(host.socket!.sent, ['{"t":"ping"}']);
+  host.advance(PONG_TIMEOUT - 1);
+  host.socket!.events.onText('{"t":"pong"}');
+  host.advance(PONG_TIMEOUT);
+  assert.equal(link.state, LinkState.Online);
+  host.advance(60000 - PONG_TIMEOUT);
+  assert.equal(host.socket!.sent.length, 2, "the next ping after another quiet minute");
+});
+
+test("heartbeat 0 never pings", () => {
+  const { host, link } = setup({ heartbeat: 0 });
+  link.start();
+  host.socket!.events.onOpen();
+  host.advance(24 * 3600000);
+  assert.equal(host.socket!.sent.length, 0);
+  assert.equal(link.state, LinkState.Online);
+});
+
+test("a rejection suspends the link until the configuration changes, and is reported once", () => {
   const { host, link } = setup();
   link.start();
   host.socket!.events.onOpen();
   link.fail(LinkEvent.Rejected, "server: unauthorized");
   assert.equal(link.state, LinkState.Suspended);
   assert.ok(host.socket!.closed);
+  assert.ok(host.logs.includes("link: suspended: server: unauthorized"), "the reason goes to the console");
   host.advance(600000);
   assert.equal(link.state, LinkState.Suspended, "no retry loop on bad credentials");
   link.configure({ ...settings, token: "new" });
@@ -110,13 +272,109 @@ test("a rejection suspends the link until the configuration changes", () => {
   assert.equal(link.takeError(), "", "an error is reported once");
 });
 
-test("no server URL is a configuration error, not a retry loop", () => {
-  const host = new FakeHost();
-  const link = new Link(host, { ...settings, url: "" }, new RecordingClient());
+test("suspended, the link still tries again after a long wait", () => {
+  const { host, link } = reach(LinkState.Suspended);
+  assert.equal(host.nextTimer(), SUSPEND_RETRY);
+  host.advance(SUSPEND_RETRY);
+  assert.equal(link.state, LinkState.Connecting);
+});
+
+test("configuration errors are rejections, not retry loops: no URL, an unusable URL, no SSID", () => {
+  for (const [overrides, reason] of [
+    [{ url: "" }, "server.url is not set"],
+    [{ url: "http://example.com" }, "server.url is not a ws:// URL with a host"],
+    [{ url: "ws://:80" }, "server.url is not a ws:// URL with a host"],
+    [{ ssid: "" }, "wifi.ssid is not set"],
+  ] as [Partial<LinkSettings>, string][]) {
+    const { host, link } = setup(overrides);
+    link.start();
+    assert.equal(link.state, LinkState.Suspended, reason);
+    assert.equal(link.lastError, reason);
+    assert.equal(host.sockets.length, 0);
+  }
+});
+
+test("a refused Wi-Fi password backs off once, and suspends when refused again", () => {
+  const { host, link } = setup();
+  host.wifiAnswer = "rejected";
   link.start();
+  assert.equal(link.state, LinkState.Backoff, "one refusal may be a weak signal");
+  assert.equal(link.lastError, "wifi: password rejected");
+  host.advance(host.nextTimer()!);
   assert.equal(link.state, LinkState.Suspended);
-  assert.equal(link.lastError, "server.url is not set");
-  assert.equal(host.sockets.length, 0);
+  assert.equal(link.lastError, "wifi: password rejected");
+  host.wifiAnswer = "connected";
+  link.configure({ ...settings, password: "right" });
+  assert.equal(link.state, LinkState.Connecting);
+  assert.equal(host.wifiJoins.at(-1)!.password, "right");
+});
+
+test("Wi-Fi lost while online backs off and joins again", () => {
+  const { host, link } = reach(LinkState.Online);
+  host.wifiListener!("disconnected");
+  assert.equal(link.state, LinkState.Backoff);
+  assert.equal(link.lastError, "wifi disconnected");
+  host.advance(host.nextTimer()!);
+  assert.equal(host.wifiJoins.length, 2);
+});
+
+test("an attempt limit gives up into Suspended, then starts the ramp over", () => {
+  const { host, link } = setup({ backoffLimit: 3 });
+  link.start();
+  for (let i = 0; i < 3; i++) {
+    host.socket!.events.onClose();
+    assert.equal(link.state, LinkState.Backoff);
+    host.advance(host.nextTimer()!);
+  }
+  host.socket!.events.onClose();
+  assert.equal(link.state, LinkState.Suspended);
+  assert.equal(link.lastError, "gave up after 3 attempts: connect failed");
+  assert.equal(link.backoff.attempt, 0);
+  host.advance(SUSPEND_RETRY);
+  assert.equal(link.state, LinkState.Connecting);
+});
+
+test("new server or credentials reconnect at once; other changes leave a healthy link alone", () => {
+  const { host, link } = reach(LinkState.Online);
+  link.configure({ ...settings, backoffBase: 2000 });
+  assert.equal(link.state, LinkState.Online);
+  assert.equal(link.backoff.base, 2000);
+  const first = host.socket!;
+  link.configure({ ...settings, url: "ws://10.0.0.2:8080" });
+  assert.ok(first.closed);
+  assert.equal(link.state, LinkState.Connecting);
+  assert.equal(host.socket!.url, "ws://10.0.0.2:8080/v1/device/d1");
+  assert.equal(host.wifiJoins.length, 1, "same network: no new join");
+  link.configure({ ...settings, url: "ws://10.0.0.2:8080", ssid: "other" });
+  assert.equal(host.wifiJoins.at(-1)!.ssid, "other");
+});
+
+test("any change ends a backoff wait at once", () => {
+  const { link } = reach(LinkState.Backoff);
+  link.configure({ ...settings, backoffCap: 30000 });
+  assert.equal(link.state, LinkState.Connecting);
+});
+
+test("one-shot mode reports the rest instead of waiting awake", () => {
+  const { host, link } = setup({ oneShot: true });
+  const rests: number[] = [];
+  link.onRest = (delay) => rests.push(delay);
+  link.start();
+  host.socket!.events.onClose();
+  assert.equal(rests.length, 1);
+  assert.ok(rests[0] < 1000);
+  assert.equal(host.nextTimer(), undefined, "no timer left running");
+  link.fail(LinkEvent.Rejected, "server: revoked");
+  assert.equal(rests.length, 1, "a rejection in Backoff has no row");
+});
+
+test("stop leaves Wi-Fi and closes the socket from any state", () => {
+  const { host, link } = reach(LinkState.Online);
+  link.stop();
+  assert.equal(link.state, LinkState.Idle);
+  assert.ok(host.socket!.closed);
+  assert.equal(host.wifiListener, undefined);
+  assert.equal(host.nextTimer(), undefined);
 });
 
 test("a late close of an old socket does not disturb the new connection", () => {
@@ -126,5 +384,6 @@ test("a late close of an old socket does not disturb the new connection", () => 
   first.events.onClose();
   host.advance(host.nextTimer()!);
   first.events.onClose();
+  first.events.onConnect!();
   assert.equal(link.state, LinkState.Connecting);
 });

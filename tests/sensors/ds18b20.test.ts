@@ -5,7 +5,7 @@ import { BitBangOneWire, crc8 } from "../../sensors/onewire/bus";
 import { CONVERSION_MS, decodeScratchpad, discoverDS18B20, DS18B20, POWER_ON_RAW } from "../../sensors/ds18b20/ds18b20";
 import { ProbeChannel } from "../../sensors/channel";
 import { FakeHost } from "../support/fake-host";
-import { FakeWire, makeRom } from "./fake-onewire";
+import { FakeWire, makeRom } from "../../simulator/hardware/onewire";
 
 const ROM = makeRom(0x28, [0xff, 0x5a, 0x79, 0xa2, 0x16, 0x03]);
 const MATCH = [0x55, ...Array.from(ROM)];

@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { BitBangOneWire, crc8, romName, searchRoms, wireOrder, type OneWireBus } from "../../sensors/onewire/bus";
 import { discoverDS18B20 } from "../../sensors/ds18b20/ds18b20";
-import { FakeWire, makeRom } from "./fake-onewire";
+import { FakeWire, makeRom } from "../../simulator/hardware/onewire";
 
 const now = () => 0;
 

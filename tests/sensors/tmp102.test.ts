@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { Fault, faultValue } from "../../modules/protocol/values";
 import { CONVERSION_MS, TMP102, tmp102Centi, tmp102Value } from "../../sensors/tmp102/tmp102";
 import { FakeHost } from "../support/fake-host";
-import { FakeTMP102, smbusFor } from "./fake-smbus";
+import { FakeTMP102, smbusFor } from "../../simulator/hardware/i2c";
 
 test("12-bit decoding: the datasheet's Table 7-2 (0.0625 °C per LSB), digital output in bits 15:4", () => {
   const table: [number, number][] = [

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { Fault, faultValue } from "../../modules/protocol/values";
 import { ONE_SHOT_MS, TMP117, tmp117Centi, tmp117Value } from "../../sensors/tmp117/tmp117";
 import { FakeHost } from "../support/fake-host";
-import { FakeTMP117, smbusFor } from "./fake-smbus";
+import { FakeTMP117, smbusFor } from "../../simulator/hardware/i2c";
 
 test("Temp_Result decoding: the datasheet's Table 7-1 (7.8125 m°C per LSB, two's complement)", () => {
   // [register, °C × 100 exactly]; rounding to whole centi-degrees is half away from zero.

@@ -8,10 +8,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import WebSocket from "ws";
 import type { LogLine } from "../../server/log";
-import { startServer, type RunningServer } from "../../server/server";
+import { startServer, type RunningServer, type ServerOptions } from "../../server/server";
 
 /** 2025-11-24T12:00:00Z: the server's clock unless a test moves it. */
 export const NOW = Date.UTC(2025, 10, 24, 12, 0, 0);
+
+/** The admin credential of every test server. */
+export const ADMIN_TOKEN = "test-admin-token-0123456789";
 
 export class TestServer {
   readonly dir = mkdtempSync(join(tmpdir(), "thermocast-server-"));
@@ -19,6 +22,12 @@ export class TestServer {
   readonly logs: LogLine[] = [];
   clock = NOW;
   server!: RunningServer;
+  readonly options: Partial<ServerOptions>;
+
+  /** `options` override the test defaults (port 0, the temp database, the test clock and log). */
+  constructor(options: Partial<ServerOptions> = {}) {
+    this.options = options;
+  }
 
   async start(): Promise<this> {
     this.server = await startServer({
@@ -26,6 +35,10 @@ export class TestServer {
       dbPath: this.dbPath,
       now: () => this.clock,
       log: (line) => this.logs.push(line),
+      adminToken: ADMIN_TOKEN,
+      revocationPollMs: 50,
+      dashboardUpdateMs: 50,
+      ...this.options,
     });
     return this;
   }
@@ -53,8 +66,13 @@ export class TestServer {
     return row.n;
   }
 
+  /** An API request with the admin credential. */
+  api(path: string, init: RequestInit = {}): Promise<Response> {
+    return fetch(this.server.url + path, { ...init, headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...init.headers } });
+  }
+
   async getJson(path: string): Promise<unknown> {
-    const response = await fetch(this.server.url + path);
+    const response = await this.api(path);
     assert.equal(response.status, 200, `GET ${path}`);
     return response.json();
   }

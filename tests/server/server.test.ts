@@ -107,6 +107,7 @@ describe("reference server", () => {
     const listed = devices.find((d) => d.id === id);
     assert.deepEqual(listed, {
       id, firmware: "0.1.0", lastSeen: NOW, readingCount: 7, online: true, mode: "battery", boot: 12, revoked: false,
+      wake: { awake: null, connect: null, retries: null }, store: { n: null, cap: null, drop: null },
     });
 
     const json = (await t.getJson(`/api/devices/${id}/readings`)) as Record<string, unknown>[];
@@ -115,7 +116,7 @@ describe("reference server", () => {
     })));
     assert.deepEqual(json.filter((r) => r.channel === 1).map((r) => [r.celsius, r.fault]), [[null, "no-device"], [-12.51, null]]);
 
-    const response = await fetch(`${t.server.url}/api/devices/${id}/readings?format=csv`);
+    const response = await t.api(`/api/devices/${id}/readings?format=csv`);
     assert.match(response.headers.get("content-type") ?? "", /^text\/csv/);
     const lines = (await response.text()).trimEnd().split("\n");
     assert.equal(lines[0], "t,iso,boot,channel,idx,celsius,fault");
@@ -131,28 +132,31 @@ describe("reference server", () => {
     const last = (await t.getJson(`/api/devices/${id}/readings?last=2`)) as { idx: number }[];
     assert.deepEqual(last.map((r) => r.idx), rows.slice(-2).map((r) => r.idx));
 
-    assert.equal((await fetch(`${t.server.url}/api/devices/${id}/readings?from=yesterday`)).status, 400);
-    assert.equal((await fetch(`${t.server.url}/api/devices/nobody/readings`)).status, 404);
-    const health = (await t.getJson("/health")) as Record<string, unknown>;
+    assert.equal((await t.api(`/api/devices/${id}/readings?from=yesterday`)).status, 400);
+    assert.equal((await t.api(`/api/devices/nobody/readings`)).status, 404);
+    const health = (await (await fetch(`${t.server.url}/health`)).json()) as Record<string, unknown>;
     assert.equal(health.ok, true);
     assert.ok((health.devices as number) >= 1 && (health.connections as number) >= 1, JSON.stringify(health));
     await device.close();
   });
 
-  test("the dashboard is served", async () => {
-    const page = await fetch(`${t.server.url}/`);
+  test("the dashboard is served, with uPlot from node_modules", async () => {
+    const page = await t.api("/");
     assert.equal(page.status, 200);
-    assert.match(await page.text(), /<script type="module" src="\/dashboard.js">/);
+    assert.match(await page.text(), /<script src="\/dashboard.js"/);
     const script = await fetch(`${t.server.url}/dashboard.js`);
     assert.equal(script.status, 200);
     assert.match(await script.text(), /\/api\/devices/);
+    const uplot = await fetch(`${t.server.url}/vendor/uPlot.iife.min.js`);
+    assert.equal(uplot.status, 200);
+    assert.match(await uplot.text(), /uPlot/);
   });
 
   test("config push: sent at once to a connected device, its answer recorded", async () => {
     const id = deviceId();
     const device = await t.connect(id, registerDevice(t.db, id));
     await device.hello(id);
-    const response = await fetch(`${t.server.url}/api/devices/${id}/config`, {
+    const response = await t.api(`/api/devices/${id}/config`, {
       method: "POST", body: JSON.stringify({ set: { "sample.interval": 30, "batch.size": 20 } }),
     });
     assert.equal(response.status, 202);
@@ -176,7 +180,7 @@ describe("reference server", () => {
   test("config push: kept pending for an offline device and sent after its next hello", async () => {
     const id = deviceId();
     const token = registerDevice(t.db, id);
-    const response = await fetch(`${t.server.url}/api/devices/${id}/config`, {
+    const response = await t.api(`/api/devices/${id}/config`, {
       method: "POST", body: JSON.stringify({ set: { "sample.interval": 120 } }),
     });
     assert.equal(response.status, 202);
@@ -200,10 +204,10 @@ describe("reference server", () => {
     const id = deviceId();
     registerDevice(t.db, id);
     for (const body of [{}, { set: {} }, { set: [] }, { set: { "Sample.Interval": 1 } }, { set: { "sample.": 1 } }, { set: { "a.b": { x: 1 } } }, { set: { "a.b": null } }]) {
-      const response = await fetch(`${t.server.url}/api/devices/${id}/config`, { method: "POST", body: JSON.stringify(body) });
+      const response = await t.api(`/api/devices/${id}/config`, { method: "POST", body: JSON.stringify(body) });
       assert.equal(response.status, 400, JSON.stringify(body));
     }
-    const unknown = await fetch(`${t.server.url}/api/devices/nobody/config`, { method: "POST", body: '{"set":{"a":1}}' });
+    const unknown = await t.api(`/api/devices/nobody/config`, { method: "POST", body: '{"set":{"a":1}}' });
     assert.equal(unknown.status, 404);
   });
 

@@ -30,9 +30,11 @@ test("npm start: readings stored within 10 s, and the device's count grows", { t
       };
       check();
     });
+    const admin = /admin: +(\S+)/.exec(output)?.[1];
+    assert.ok(admin, `the admin credential is printed:\n${output}`);
     const counts: number[] = [];
     while (Date.now() - started < 10000) {
-      const devices = (await (await fetch(`${base}/api/devices`)).json()) as { id: string; readingCount: number }[];
+      const devices = (await (await fetch(`${base}/api/devices`, { headers: { authorization: `Bearer ${admin}` } })).json()) as { id: string; readingCount: number }[];
       const count = devices.find((d) => d.id === "sim-1")?.readingCount ?? 0;
       if (count && count !== counts.at(-1)) counts.push(count);
       if (counts.length >= 2) break;

@@ -4,6 +4,7 @@
  */
 import type { Host, TimerHandle, WebSocketEvents, WebSocketHandle, WifiEvent, WifiOptions } from "../../modules/host/host";
 import type { PreferenceStore } from "../../config/settings";
+import type { ProbeIo } from "../../sensors/probe";
 
 export class MemoryPreferences implements PreferenceStore {
   map = new Map<string, string | number>();
@@ -60,6 +61,8 @@ export class FakeHost implements Host {
   /** What accessPoint() reports. */
   joinedBssid = Uint8Array.of(2, 4, 6, 8, 10, 12);
   joinedChannel = 6;
+  /** What probeIo() offers: none by default, as on the desktop simulator. */
+  io: ProbeIo | undefined;
   #now = 0;
   #timers: PendingTimer[] = [];
   #seq = 0;
@@ -111,6 +114,12 @@ export class FakeHost implements Host {
     const socket = new FakeSocket(url, headers, events);
     this.sockets.push(socket);
     return socket;
+  }
+  probeIo() {
+    return this.io;
+  }
+  memory() {
+    return undefined;
   }
   openSerial() {
     return undefined;

@@ -152,3 +152,36 @@ test("garbage from the server is counted and ignored", () => {
   assert.equal(uplink.bogus, 7);
   assert.equal(store.count, 5);
 });
+
+test("hello puts its type first, like every device frame", () => {
+  const { socket, open } = setup();
+  open();
+  assert.ok(socket.sent[0].startsWith('{"t":"hello","v":1,'), socket.sent[0]);
+});
+
+test("errors that are the session's fault keep the batch and reconnect: no-hello, bad-seq, storage", () => {
+  for (const code of ["no-hello", "bad-seq", "storage"]) {
+    const { uplink, store, failures, sample, open } = setup();
+    open();
+    for (let k = 0; k < 5; k++) sample(k);
+    uplink.text(`{"t":"err","code":"${code}","msg":"x","s":1}`);
+    assert.equal(store.count, 5, `${code}: the readings stay`);
+    assert.equal(uplink.rejected, 0, code);
+    assert.deepEqual(failures, [`Closed:server: ${code}`]);
+  }
+});
+
+test("a pong is heard quietly; the session is confirmed once welcomed and every batch answered", () => {
+  const { uplink, sample, open } = setup();
+  open();
+  assert.equal(uplink.confirmed, false);
+  uplink.text('{"t":"pong"}');
+  assert.equal(uplink.bogus, 0);
+  for (let k = 0; k < 5; k++) sample(k);
+  uplink.text('{"t":"welcome","v":1,"time":1764000000000}');
+  assert.equal(uplink.confirmed, false, "a batch is still unanswered");
+  uplink.text('{"t":"ack","s":1}');
+  assert.equal(uplink.confirmed, true);
+  uplink.offline();
+  assert.equal(uplink.confirmed, false);
+});

@@ -31,7 +31,10 @@ export const MODDABLE_MODULES: Readonly<Record<string, string>> = {
   websocket: "stubs/websocket.ts",
   socket: "stubs/socket.ts",
   net: "stubs/net.ts",
+  instrumentation: "stubs/instrumentation.ts",
   "native/power": "stubs/power.ts",
+  "native/probe-io": "stubs/probe-io.ts",
+  onewire: "stubs/onewire.ts",
   "mc/config": "stubs/mc-config.ts",
 };
 

@@ -2,7 +2,7 @@
  * A 1-Wire bus modelled bit by bit, with DS18B20s on it: reset/presence, the ROM commands (Search with
  * its bit/complement/direction slots and wired-AND, Match, Skip, Read), and the DS18B20 function commands
  * (Convert T with its conversion time, Write/Read/Copy Scratchpad). Faults are switches on a device.
- * No Node APIs: the same file runs inside XS.
+ * The driver tests and the simulator's boards (io.ts) share it. No Node APIs: the same file runs in XS.
  */
 import { crc8, type OneWireBitLink } from "../../sensors/onewire/bus";
 

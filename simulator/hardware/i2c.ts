@@ -3,6 +3,7 @@
  * sensors do), and readUint16/writeUint16 turn them into words exactly as the SDK's smbus.js does, so a
  * driver that gets the byte order wrong reads garbage here too. Devices NACK on demand (throw, as the SDK's
  * I2C does: "read failed" / "write failed"). Chip models for the TMP117 and TMP102 follow their datasheets.
+ * The driver tests and the simulator's boards (io.ts) share these models; no Node APIs (they run in XS).
  */
 import type { SMBusClass, SMBusDevice, SMBusOptions } from "../../sensors/i2c/oneshot";
 
@@ -47,6 +48,30 @@ export class FakeI2CDevice {
   afterWrite(_register: number): void {}
 }
 
+/** SMBus readUint16 on `device`, as the SDK's smbus.js does it; undefined: nothing acknowledges. */
+export function readWord(device: FakeI2CDevice | undefined, register: number, bigEndian?: boolean): number {
+  if (!device) throw new Error("read failed");
+  device.transaction("read");
+  device.beforeRead(register);
+  const bytes = device.bytes(register);
+  const word = bigEndian ? (bytes[0] << 8) | bytes[1] : (bytes[1] << 8) | bytes[0];
+  device.afterRead(register);
+  return word;
+}
+
+/** SMBus writeUint16 on `device`; undefined: nothing acknowledges. */
+export function writeWord(device: FakeI2CDevice | undefined, register: number, word: number, bigEndian?: boolean): void {
+  if (!device) throw new Error("write failed");
+  device.transaction("write");
+  const msb = bigEndian ? (word >> 8) & 0xff : word & 0xff;
+  const lsb = bigEndian ? word & 0xff : (word >> 8) & 0xff;
+  device.writes.push([register, msb, lsb]);
+  const bytes = device.bytes(register);
+  bytes[0] = msb;
+  bytes[1] = lsb;
+  device.afterWrite(register);
+}
+
 /** An SMBus class bound to `device`, as `options.sensor.io`. */
 export function smbusFor(device: FakeI2CDevice): SMBusClass {
   return class implements SMBusDevice {
@@ -54,22 +79,10 @@ export function smbusFor(device: FakeI2CDevice): SMBusClass {
       device.opened.push(options);
     }
     readUint16(register: number, bigEndian?: boolean): number {
-      device.transaction("read");
-      device.beforeRead(register);
-      const bytes = device.bytes(register);
-      const word = bigEndian ? (bytes[0] << 8) | bytes[1] : (bytes[1] << 8) | bytes[0];
-      device.afterRead(register);
-      return word;
+      return readWord(device, register, bigEndian);
     }
     writeUint16(register: number, word: number, bigEndian?: boolean): void {
-      device.transaction("write");
-      const msb = bigEndian ? (word >> 8) & 0xff : word & 0xff;
-      const lsb = bigEndian ? word & 0xff : (word >> 8) & 0xff;
-      device.writes.push([register, msb, lsb]);
-      const bytes = device.bytes(register);
-      bytes[0] = msb;
-      bytes[1] = lsb;
-      device.afterWrite(register);
+      writeWord(device, register, word, bigEndian);
     }
     close(): void {
       device.closed = true;

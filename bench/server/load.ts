@@ -1,0 +1,183 @@
+/*
+ * `npm run bench:server`: the reference server under load, with its two baselines, in one run.
+ *
+ *   1. SQLite alone (sqlite-only.ts): the same rows through the same statements, grouped commits, no network.
+ *   2. A bare `ws` server that parses each frame and acks it, storing nothing (target.ts, "bare").
+ *   3. The thermocast server (target.ts): 10 000 devices connected and said hello, then
+ *      a. paced load: every device sends a 60-reading batch every 3 s (200 000 readings/s offered);
+ *      b. overload: every device keeps 2 batches in flight, as fast as acks come back.
+ *
+ * Devices are real WebSocket clients on 127.0.0.1, spread over several processes (client.ts) so that the
+ * client side is not the bottleneck. Memory per connection is the server process's RSS growth from
+ * before the devices connected to after (both after a GC), divided by the devices.
+ *
+ *   BENCH_DEVICES=10000 BENCH_CLIENTS=4 BENCH_SCALE=1 npm run bench:server   (BENCH_SCALE scales every phase's duration)
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { cpus } from "node:os";
+import { fileURLToPath } from "node:url";
+import { DEFAULT_MAX_GROUP_ROWS as MAX_GROUP_ROWS } from "../../server/commit";
+import { percentile } from "./workload";
+
+const DEVICES = Number(process.env.BENCH_DEVICES ?? 10000);
+const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 4);
+const SCALE = Number(process.env.BENCH_SCALE ?? 1);
+const OFFERED_READINGS_PER_S = Number(process.env.BENCH_RATE ?? 200000);
+const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
+
+/** A child process spoken to over IPC, one request at a time; the open-files limit raised to the hard one. */
+class Process {
+  readonly child: ChildProcess;
+  #waiting: ((message: unknown) => void)[] = [];
+
+  constructor(file: string, args: string[] = [], stdout: "inherit" | "pipe" = "inherit", node: string[] = []) {
+    this.child = spawn("sh", ["-c", 'ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$@"', "sh",
+      process.execPath, "--expose-gc", ...node, "--import", "tsx", file, ...args], { stdio: ["ignore", stdout, "inherit", "ipc"] });
+    this.child.on("message", (message) => this.#waiting.shift()?.(message));
+  }
+
+  next<T>(): Promise<T> {
+    return new Promise((resolve) => this.#waiting.push(resolve as (message: unknown) => void));
+  }
+
+  request<T>(message: object): Promise<T> {
+    const answer = this.next<T>();
+    this.child.send(message);
+    return answer;
+  }
+
+  exited(): Promise<void> {
+    return new Promise((resolve) => (this.child.exitCode !== null ? resolve() : this.child.once("exit", () => resolve())));
+  }
+}
+
+interface Memory { rss: number; heapUsed: number }
+interface Stats { walBytes?: number; rows: number; groups: number; maxGroupRows: number; maxCommitMs: number; commitMs: number; maxQueuedRows: number; pauses: number; connections: number; frames?: number }
+interface RunResult { sent: number; acked: number; ackedRows: number; seconds: number; latencies: string; unacked: number; errors: number; closes: number }
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const fmt = (n: number, digits = 0) => Number.isFinite(n) ? n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits }) : "—";
+
+async function sqliteAlone(): Promise<{ rowsPerSecond: number; groupRows: number; maxCommitMs: number }> {
+  const proc = new Process(here("./sqlite-only.ts"), [String(DEVICES), String(8000 * SCALE)], "pipe");
+  let out = "";
+  proc.child.stdout!.on("data", (chunk) => (out += chunk));
+  await proc.exited();
+  return JSON.parse(out.trim().split("\n").at(-1)!);
+}
+
+async function startClients(port: number): Promise<Process[]> {
+  const clients = Array.from({ length: CLIENTS }, () => new Process(here("./client.ts")));
+  await Promise.all(clients.map((c) => c.next()));
+  const per = Math.ceil(DEVICES / CLIENTS);
+  const results = await Promise.all(clients.map((c, i) => c.request<{ connected: number; failed: number; ms: number }>({
+    cmd: "connect", url: `ws://127.0.0.1:${port}/v1/device`, from: i * per, count: Math.min(per, DEVICES - i * per),
+  })));
+  const connected = results.reduce((n, r) => n + r.connected, 0);
+  const failed = results.reduce((n, r) => n + r.failed, 0);
+  const ms = Math.max(...results.map((r) => r.ms));
+  console.log(`  ${fmt(connected)} devices connected and welcomed in ${fmt(ms / 1000, 1)} s${failed ? ` (${failed} failed)` : ""}`);
+  return clients;
+}
+
+async function load(target: Process, clients: Process[], run: { durationMs: number; warmupMs: number; [field: string]: unknown }) {
+  const results = Promise.all(clients.map((c) => c.request<RunResult>({ cmd: "run", ...run })));
+  await sleep(run.warmupMs);
+  const before = await target.request<Stats>({ cmd: "stats" });
+  const t0 = performance.now();
+  await sleep(run.durationMs - run.warmupMs);
+  const after = await target.request<Stats>({ cmd: "stats" });
+  const seconds = (performance.now() - t0) / 1000;
+  const done = await results;
+  const latencies = Float64Array.from(done.flatMap((r) => [...new Float64Array(Buffer.from(r.latencies, "base64").buffer.slice(0))])).sort();
+  const ackedRows = done.reduce((n, r) => n + r.ackedRows, 0);
+  const measured = done[0].seconds;
+  return {
+    storedPerSecond: (after.rows - before.rows) / seconds,
+    framesPerSecond: ((after.frames ?? 0) - (before.frames ?? 0)) / seconds,
+    ackedPerSecond: ackedRows / measured,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    max: latencies.length ? latencies[latencies.length - 1] : NaN,
+    acks: latencies.length,
+    groups: after.groups - before.groups,
+    rowsPerGroup: (after.rows - before.rows) / Math.max(1, after.groups - before.groups),
+    after,
+    errors: done.reduce((n, r) => n + r.errors, 0),
+    closes: done.reduce((n, r) => n + r.closes, 0),
+    unacked: done.reduce((n, r) => n + r.unacked, 0),
+  };
+}
+
+async function stop(target: Process, clients: Process[]) {
+  await Promise.all(clients.map((c) => c.request({ cmd: "close" })));
+  await Promise.all(clients.map((c) => c.exited()));
+  await target.request({ cmd: "stop" });
+  await target.exited();
+}
+
+async function main() {
+  const began = performance.now();
+  console.log(`thermocast server load benchmark: ${fmt(DEVICES)} devices in ${CLIENTS} client processes, 60-reading batches, ` +
+    `${cpus().length} × ${cpus()[0]?.model.trim() ?? "cpu"}, Node ${process.version}\n`);
+
+  console.log("1. SQLite alone (same schema and statements, WAL, synchronous=FULL, grouped commits)");
+  const sqlite = await sqliteAlone();
+  console.log(`  ${fmt(sqlite.rowsPerSecond)} rows/s in groups of ${fmt(sqlite.groupRows)} rows (longest commit ${fmt(sqlite.maxCommitMs, 1)} ms)\n`);
+
+  console.log("2. bare ws server: parses and acks each batch, stores nothing");
+  let target = new Process(here("./target.ts"));
+  await target.next();
+  let { port } = await target.request<{ port: number }>({ cmd: "start", mode: "bare", devices: DEVICES });
+  let memory0 = await target.request<Memory>({ cmd: "memory" });
+  let clients = await startClients(port);
+  let memory1 = await target.request<Memory>({ cmd: "memory" });
+  const bareMemory = (memory1.rss - memory0.rss) / DEVICES;
+  console.log(`  memory ${fmt(bareMemory / 1024, 1)} KB per connection (RSS), ${fmt((memory1.heapUsed - memory0.heapUsed) / DEVICES / 1024, 1)} KB of it JS heap`);
+  const bare = await load(target, clients, { kind: "closed", window: 2, durationMs: 8000 * SCALE, warmupMs: 2000 * SCALE });
+  console.log(`  ${fmt(bare.ackedPerSecond)} readings/s acked (${fmt(bare.framesPerSecond)} frames/s); ack p50 ${fmt(bare.p50, 1)} ms, p99 ${fmt(bare.p99, 1)} ms\n`);
+  await stop(target, clients);
+
+  console.log("3. thermocast server (SQLite file, WAL, synchronous=FULL, group commit, auth, limits)");
+  // BENCH_PROFILE=DIR: a V8 CPU profile of the server process, for Chrome DevTools.
+  target = new Process(here("./target.ts"), [], "inherit", process.env.BENCH_PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : []);
+  await target.next();
+  ({ port } = await target.request<{ port: number }>({ cmd: "start", mode: "thermocast", devices: DEVICES }));
+  memory0 = await target.request<Memory>({ cmd: "memory" });
+  clients = await startClients(port);
+  memory1 = await target.request<Memory>({ cmd: "memory" });
+  const held = (await target.request<Stats>({ cmd: "stats" })).connections;
+  const perConnection = (memory1.rss - memory0.rss) / DEVICES;
+  console.log(`  ${fmt(held)} concurrent devices held; memory ${fmt(perConnection / 1024, 1)} KB per connection (RSS), ${fmt((memory1.heapUsed - memory0.heapUsed) / DEVICES / 1024, 1)} KB of it JS heap`);
+
+  const periodMs = Math.round((DEVICES * 60 * 1000) / OFFERED_READINGS_PER_S);
+  console.log(`  a. paced: a batch per device every ${fmt(periodMs / 1000, 1)} s (${fmt((DEVICES * 60 * 1000) / periodMs)} readings/s offered)`);
+  const paced = await load(target, clients, { kind: "paced", periodMs, durationMs: 12000 * SCALE, warmupMs: 4000 * SCALE });
+  console.log(`     ${fmt(paced.storedPerSecond)} readings/s stored; ack p50 ${fmt(paced.p50, 1)} ms, p99 ${fmt(paced.p99, 1)} ms, max ${fmt(paced.max, 1)} ms ` +
+    `(${fmt(paced.acks)} acks); ${fmt(paced.rowsPerGroup)} rows per commit group, longest commit ${fmt(paced.after.maxCommitMs, 1)} ms`);
+
+  console.log("  b. overload: 2 batches in flight per device, sent as fast as acks return");
+  const overload = await load(target, clients, { kind: "closed", window: 2, durationMs: 10000 * SCALE, warmupMs: 2000 * SCALE });
+  const s = overload.after;
+  console.log(`     ${fmt(overload.storedPerSecond)} readings/s stored (${fmt((100 * overload.storedPerSecond) / sqlite.rowsPerSecond)}% of SQLite alone); ` +
+    `ack p50 ${fmt(overload.p50, 1)} ms, p99 ${fmt(overload.p99, 1)} ms (queueing: ${fmt(DEVICES * 2)} batches in flight)`);
+  console.log(`     commit groups: ${fmt(overload.rowsPerGroup)} rows on average, at most ${fmt(s.maxGroupRows)} (bound ${fmt(MAX_GROUP_ROWS)}); longest commit ${fmt(s.maxCommitMs, 1)} ms; ` +
+    `queue peaked at ${fmt(s.maxQueuedRows)} rows; connections held back ${fmt(s.pauses)} times by back-pressure; WAL ${fmt((s.walBytes ?? 0) / 1048576)} MB`);
+  if (paced.errors + overload.errors + paced.closes + overload.closes + overload.unacked > 0)
+    console.log(`     errors ${paced.errors + overload.errors}, closes ${paced.closes + overload.closes}, unacked at the end ${overload.unacked}`);
+  await stop(target, clients);
+
+  const goals: [string, boolean][] = [
+    [`${fmt(held)} devices held (goal 10 000)`, held >= 10000],
+    [`${fmt(perConnection / 1024, 1)} KB per connection (goal < 10)`, perConnection < 10 * 1024],
+    [`${fmt(paced.storedPerSecond)} readings/s stored at p99 ack ${fmt(paced.p99, 1)} ms (goal ≥ 200 000 at < 50 ms)`, paced.storedPerSecond >= 0.98 * 200000 && paced.p99 < 50],
+    [`ceiling ${fmt(overload.storedPerSecond)} readings/s = ${fmt((100 * overload.storedPerSecond) / sqlite.rowsPerSecond)}% of SQLite alone (goal ≥ 70%)`, overload.storedPerSecond >= 0.7 * sqlite.rowsPerSecond],
+    [`overload: longest commit ${fmt(s.maxCommitMs, 1)} ms, groups ≤ ${fmt(s.maxGroupRows)} rows (goal: bounded, no multi-second stall)`, s.maxCommitMs < 1000 && s.maxGroupRows <= MAX_GROUP_ROWS],
+  ];
+  console.log("\nsummary");
+  for (const [text, ok] of goals) console.log(`  ${ok ? "ok  " : "MISS"} ${text}`);
+  console.log(`  baselines: bare ws ${fmt(bare.ackedPerSecond)} readings/s at ${fmt(bareMemory / 1024, 1)} KB per connection; SQLite alone ${fmt(sqlite.rowsPerSecond)} rows/s`);
+  console.log(`  (${fmt((performance.now() - began) / 1000)} s)`);
+}
+
+await main();

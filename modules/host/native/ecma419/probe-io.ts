@@ -1,0 +1,30 @@
+/*
+ * `native/probe-io` on the boards (esp32, esp): the SDK's bus layers the probe drivers are given, as
+ * sensors/manifest.json includes them — the `onewire` module (modules/drivers/onewire) and the ECMA-419
+ * SMBus, Analog and Digital classes (modules/io). A thin mapping: the drivers hold the sequence and the
+ * fault policy (docs/sensors.md, "Reusing the SDK's drivers"). Constructors throw on a pin the SDK cannot
+ * use or that is open already; sensors/select.ts turns that into a no-device probe.
+ */
+import OneWire from "onewire";
+import SMBus from "embedded:io/smbus";
+import Analog from "embedded:io/analog";
+import Digital from "embedded:io/digital";
+import type { AnalogClass, DigitalOutput } from "../../../../sensors/ntc/ntc";
+import type { SMBusClass } from "../../../../sensors/i2c/oneshot";
+import type { OneWireBus } from "../../../../sensors/onewire/bus";
+import type { Closable, ProbeIo } from "../../../../sensors/probe";
+
+const io: ProbeIo = Object.freeze({
+  oneWire(pin: number): OneWireBus & Closable {
+    // `read(count)` returns an ArrayBuffer and `search()` ArrayBuffers (modonewire.c), whatever the SDK's
+    // onewire.d.ts says; OneWireBus is typed after the C sources.
+    return new OneWire({ pin }) as unknown as OneWireBus & Closable;
+  },
+  SMBus: SMBus as unknown as SMBusClass,
+  // The typings leave out Analog's close(), which both platforms' _analog.js have.
+  Analog: Analog as unknown as AnalogClass,
+  digitalOutput(pin: number): DigitalOutput & Closable {
+    return new Digital({ pin, mode: Digital.Output });
+  },
+});
+export default io;

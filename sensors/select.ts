@@ -1,0 +1,164 @@
+/*
+ * The probe the settings describe: the driver for `probe.type` on the board's pins (config/boards, or
+ * `probe.pin`), inside the ProbeChannel that applies `probe.offset` and `probe.stuck`. The firmware samples
+ * the channel; a configuration change swaps the driver behind it (`reconfigureProbe`) and keeps the counts.
+ *
+ * When the hardware is missing — no probe I/O on this platform (the desktop simulator), or a pin or bus
+ * the SDK refuses — the channel gets an AbsentProbe: every sample is a NoDevice fault, never a made-up
+ * temperature. Only `probe.type = simulated` reads the simulated signal.
+ */
+import type { Host } from "../modules/host/host";
+import type { ConfigKey } from "../config/schema";
+import type { Settings } from "../config/settings";
+import { boardPins, BOARDS, type BoardPins } from "../config/boards/boards";
+import type { Closable, ProbeIo, SampleCallback, TemperatureProbe } from "./probe";
+import { ProbeChannel, type ChannelConfig } from "./channel";
+import { FaultCounter } from "./faults";
+import { AbsentProbe } from "./absent";
+import { SimulatedProbe } from "./simulated/probe";
+import { ProbeSignal } from "./simulated/signal";
+import { discoverDS18B20, DS18B20 } from "./ds18b20/ds18b20";
+import { romName } from "./onewire/bus";
+import { TMP117 } from "./tmp117/tmp117";
+import { TMP102 } from "./tmp102/tmp102";
+import { NtcThermistor, parseSteinhartHart, type ThermistorModel } from "./ntc/ntc";
+
+export type ProbeSettings = Pick<Settings, "int" | "text">;
+/** What building a probe needs from the platform: its probe I/O, timers, clock and log. */
+export type ProbeHost = Pick<Host, "probeIo" | "setTimer" | "clearTimer" | "ticks" | "log">;
+
+/** Settings the channel applies itself; every other probe setting rebuilds the driver. */
+const CHANNEL_KEYS: readonly ConfigKey[] = Object.freeze(["probe.offset", "probe.stuck"] as ConfigKey[]);
+
+/** True for the settings that shape the probe: `board`, `probe.*`, `ntc.*`. */
+export function isProbeKey(key: string): boolean {
+  return key === "board" || key.startsWith("probe.") || key.startsWith("ntc.");
+}
+
+/** The probe the settings describe, in its channel. `seed` seeds the simulated probe (the boot count). */
+export function createProbe(settings: ProbeSettings, host: ProbeHost, seed: number): ProbeChannel {
+  const faults = new FaultCounter();
+  return new ProbeChannel({ probe: buildDriver(settings, host, seed, faults), ...channelConfig(settings) });
+}
+
+/** Applies changed settings: offset and stuck on the channel at once; any other probe key rebuilds the driver. */
+export function reconfigureProbe(channel: ProbeChannel, keys: readonly string[], settings: ProbeSettings, host: ProbeHost, seed: number): void {
+  let rebuild = false;
+  let channelKeys = false;
+  for (const key of keys) {
+    if (!isProbeKey(key)) continue;
+    if (CHANNEL_KEYS.indexOf(key as ConfigKey) >= 0) channelKeys = true;
+    else rebuild = true;
+  }
+  if (channelKeys) channel.configure(channelConfig(settings));
+  if (rebuild) channel.replace(() => buildDriver(settings, host, seed, channel.faults));
+}
+
+function channelConfig(settings: ProbeSettings): ChannelConfig {
+  return { offset: settings.int("probe.offset"), stuckAfter: settings.int("probe.stuck") };
+}
+
+function buildDriver(settings: ProbeSettings, host: ProbeHost, seed: number, faults: FaultCounter): TemperatureProbe {
+  const type = settings.text("probe.type");
+  if (type === "simulated") return new SimulatedProbe({ sensor: { io: new ProbeSignal({ seed }) }, ticks: () => host.ticks(), faults });
+  const io = host.probeIo();
+  if (!io) {
+    host.log(`probe: ${type}: this platform has no probe I/O, reporting no-device`);
+    return new AbsentProbe({ faults });
+  }
+  const opened: Closable[] = [];
+  try {
+    const probe = openDriver(type, settings, io, boardPins(settings.text("board")) ?? BOARDS[0], host, faults, opened);
+    return opened.length ? new WithBuses(probe, opened) : probe;
+  } catch (error) {
+    closeAll(opened);
+    host.log(`probe: ${type}: cannot open (${(error as Error)?.message ?? error}), reporting no-device`);
+    return new AbsentProbe({ faults });
+  }
+}
+
+/** The driver for `type`; what it opens beyond what its own close() releases goes into `opened`. */
+function openDriver(type: string, settings: ProbeSettings, io: ProbeIo, pins: BoardPins, host: ProbeHost, faults: FaultCounter, opened: Closable[]): TemperatureProbe {
+  const pin = settings.int("probe.pin");
+  if (type === "ds18b20") {
+    const gpio = pin >= 0 ? pin : pins.oneWire;
+    const bus = io.oneWire(gpio);
+    opened.push(bus); // shared by every device on it: the driver does not close it
+    // Match ROM on the lowest serial, so a second device on the bus cannot garble the reading; none found
+    // now: Skip ROM, so a probe plugged in later is read (and until then each slot says no-device).
+    let roms: Uint8Array[] = [];
+    try {
+      roms = discoverDS18B20(bus).roms;
+    } catch {} // a search the platform gives up on finds nothing
+    const rom = roms.length ? roms[0] : undefined;
+    const more = roms.length > 1 ? `, ${roms.length - 1} more not sampled` : "";
+    host.log(`probe: ds18b20 on GPIO${gpio}: ${rom ? romName(rom) : "none found yet"}${more}`);
+    return new DS18B20({ sensor: { io: bus, rom }, timers: host, faults, resolution: settings.int("probe.resolution") });
+  }
+  if (type === "tmp117" || type === "tmp102") {
+    const sensor = { io: io.SMBus, address: settings.int("probe.address"), data: pins.i2c.data, clock: pins.i2c.clock, hz: pins.i2c.hz };
+    host.log(`probe: ${type} at 0x${sensor.address.toString(16)} on SDA GPIO${sensor.data}, SCL GPIO${sensor.clock}`);
+    if (type === "tmp117") return new TMP117({ sensor, timers: host, faults, averaging: settings.int("probe.avg") });
+    return new TMP102({ sensor, timers: host, faults, extended: settings.text("probe.ext") === "on" });
+  }
+  if (type === "ntc") {
+    const gpio = pin >= 0 ? pin : pins.adc.pin;
+    const powerPin = settings.int("ntc.power");
+    const power = powerPin >= 0 ? io.digitalOutput(powerPin) : undefined;
+    if (power) opened.push(power);
+    const table = settings.text("ntc.sh");
+    const fitted = table ? parseSteinhartHart(table) : undefined;
+    if (typeof fitted === "string") throw new RangeError(`ntc.sh ${fitted}`);
+    const model: ThermistorModel = fitted ?? { type: "beta", nominal: settings.int("ntc.r25"), beta: settings.int("ntc.beta") };
+    host.log(`probe: ntc on ADC GPIO${gpio}${power ? `, powered from GPIO${powerPin}` : ""}`);
+    return new NtcThermistor({
+      sensor: { io: io.Analog, pin: gpio },
+      timers: host,
+      power,
+      faults,
+      model,
+      divider: { thermistor: settings.text("ntc.side") === "high" ? "high" : "low", series: settings.int("ntc.series"), supply: pins.supply, fullScale: pins.adc.fullScale },
+    });
+  }
+  throw new RangeError(`unknown probe type '${type}'`);
+}
+
+function closeAll(opened: readonly Closable[]): void {
+  for (const item of opened) {
+    try {
+      item.close();
+    } catch {}
+  }
+}
+
+/** A driver with the buses opened for it, released when it closes (a DS18B20 never closes its shared bus). */
+class WithBuses implements TemperatureProbe {
+  #probe: TemperatureProbe;
+  #opened: readonly Closable[];
+
+  constructor(probe: TemperatureProbe, opened: readonly Closable[]) {
+    this.#probe = probe;
+    this.#opened = opened;
+  }
+
+  get faults(): FaultCounter | undefined {
+    return this.#probe.faults;
+  }
+
+  get conversionTime(): number | undefined {
+    return this.#probe.conversionTime;
+  }
+
+  configure(options: Readonly<Record<string, unknown>>): void {
+    this.#probe.configure(options);
+  }
+
+  sample(done: SampleCallback): void {
+    this.#probe.sample(done);
+  }
+
+  close(): void {
+    this.#probe.close();
+    closeAll(this.#opened);
+  }
+}
