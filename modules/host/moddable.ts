@@ -9,7 +9,7 @@ import Preference from "preference";
 import { Client } from "websocket";
 import { Socket } from "socket";
 import manifestConfig from "mc/config";
-import Net from "net";
+import Net from "net"; // the Moddable SDK's net module (modules/network/net), not Node's
 import Instrumentation from "instrumentation";
 import Power from "native/power";
 import BoardProbeIo from "native/probe-io";
