@@ -5,9 +5,13 @@
  *
  *   tsx simulator/cli/start.ts [--devices 1] [--port 8080] [--db ./data/thermocast.db]
  *                              [--interval 1] [--batch 3] [--mode always-on|battery] [--url ws://…]
+ *                              [--serial /dev/pts/N]
  *
  * The defaults are for watching: a reading every second, a batch every 3, so the first batch is stored
  * a few seconds after start (the server logs each one).
+ *
+ * With --serial the first device's UART is that terminal device instead (simulator/serial-tty.ts): the
+ * console and Improv Wi-Fi over a real tty, for `screen` or a web flasher's serial bridge.
  *
  * With --url the devices talk to a server already running there (register them first; their tokens are
  * "<id>-token"); without it a server starts here and registers them itself.
@@ -20,6 +24,7 @@ import { startServer, type RunningServer } from "../../server/server";
 import { consoleLog } from "../../server/log";
 import { RealClock } from "../hardware/clock";
 import { Fleet } from "../fleet";
+import { SerialTty } from "../serial-tty";
 
 const { values } = parseArgs({
   options: {
@@ -30,6 +35,7 @@ const { values } = parseArgs({
     batch: { type: "string", default: "3" },
     mode: { type: "string", default: "always-on" },
     url: { type: "string" },
+    serial: { type: "string" },
   },
 });
 
@@ -67,7 +73,10 @@ fleet.devices.forEach((device, i) => device.hardware.preferences.attach(path.joi
 await fleet.boot();
 
 const first = fleet.devices[0];
-if (process.stdin.isTTY && first) {
+if (values.serial && first) {
+  new SerialTty(first.hardware.serial, values.serial);
+  console.log(`serial:    ${first.id}'s console on ${values.serial}`);
+} else if (process.stdin.isTTY && first) {
   first.hardware.serial.onOutput = (bytes) => process.stdout.write(bytes);
   createInterface({ input: process.stdin }).on("line", (line) => first.hardware.serial.type(`${line}\r\n`));
 }
