@@ -21,7 +21,7 @@ export const DEFAULT_DB_PATH = "./data/thermocast.db";
 
 /** The database for a one-shot command: no checkpointer thread (SQLite checkpoints as usual). */
 export function openDb(path: string = DEFAULT_DB_PATH): TelemetryDb {
-  return new TelemetryDb(path, { checkpointer: false });
+  return new TelemetryDb(path, { checkpoints: "here" });
 }
 
 /** Registers a device and returns its token; see `TelemetryDb.registerDevice` for re-registering. */

@@ -1,34 +1,65 @@
 /*
- * Group commit. The writes devices cause (batches, hellos, last-seen) wait here until the end of the
- * event-loop turn in which they arrived, then go to SQLite together in one transaction — one fsync for the
- * whole group instead of one per batch — and only after that commit is each one answered (a batch's ack).
+ * Group commit and back-pressure. The writes devices cause (batches, hellos) wait here until the end of the
+ * event-loop turn in which they arrived, then go to the writer (writer.ts), which commits them in groups —
+ * one transaction, one fsync for the whole group — and only once a write's group has committed is it
+ * answered (a batch's ack). A write that did not commit is answered with its error, never with an ack.
  *
- * Bounded: a group holds at most `maxGroupRows` readings, so one commit blocks the event loop for a bounded
- * time however far behind the queue is; the next group waits for the next turn, so acks, pings and the
- * HTTP API get their turn in between. Back-pressure: from the moment more than `highWaterRows` readings
- * are queued until the queue has drained to `lowWaterRows`, it is `full`: a connection that reads a frame
- * then parks that write on itself, stops reading its socket (TCP then holds the device back, in its memory
- * and the kernel's rather than ours) and waits its turn (`wait`). As groups commit, waiting connections are
- * let in first come, first served, as many as there is room for. The work of pausing and resuming is
- * proportional to the connections that send, not to all connections.
+ * The writer is either the writer thread (a file database: inserts and fsyncs leave the event loop) or
+ * inline on this thread (":memory:", simulations on a virtual clock). An inline writer blocks while it
+ * commits, so it gets one group of at most `maxGroupRows` readings a turn, and sockets get their turns in
+ * between; the writer thread gets every turn's writes at once and groups them itself.
+ *
+ * Back-pressure: from the moment more than `highWaterRows` readings wait for their commit until only
+ * `lowWaterRows` do, the queue is `full`: a connection that reads a frame then parks that write on itself,
+ * stops reading its socket (TCP then holds the device back, in its memory and the kernel's rather than
+ * ours) and waits its turn (`wait`). As groups commit, waiting connections are let in first come, first
+ * served, as many as there is room for. The work of pausing and resuming is proportional to the
+ * connections that send, not to all connections.
  */
-import { performance } from "node:perf_hooks";
+import type { BatchRows } from "./db";
+import type { Hello } from "./protocol";
 
-/** The transaction the queue commits a group in (TelemetryDb.inTransaction). */
-export type Transaction = <T>(write: () => T) => T;
+/** A write a device causes, as data: it may be committed on another thread. */
+export type Write =
+  | { kind: "readings"; deviceId: string; rows: BatchRows; at: number }
+  | { kind: "hello"; hello: Hello; at: number };
+
+/** What became of a write: how many readings it stored (0 for a hello), or why it did not commit. */
+export type Outcome = number | Error;
+
+/** One transaction's figures. */
+export interface GroupFigures {
+  writes: number;
+  rows: number;
+  ms: number;
+  /** The group failed and its writes were retried one by one. */
+  failed: boolean;
+}
+
+export interface Writer {
+  /** Commits before `commit` returns, on this thread: the queue then hands it one group a turn. */
+  readonly inline: boolean;
+  /**
+   * Commits `writes` (holding `rows` readings) after every write handed over before them, then calls
+   * `done` with one outcome per write. `group` comes once per transaction, with the last writes it held.
+   */
+  commit(writes: Write[], rows: number, done: (outcomes: Outcome[], group?: GroupFigures) => void): void;
+  /** Resolves once everything handed over is answered and the writer has let go of the database. */
+  close(): Promise<void>;
+}
 
 export interface CommitQueueOptions {
-  transaction: Transaction;
+  writer: Writer;
   /** Readings per commit group, at most (a single larger write still goes alone). */
   maxGroupRows?: number;
-  /** Queued readings above which writers are paused. */
+  /** Readings waiting for their commit above which writers are paused. */
   highWaterRows?: number;
-  /** Queued readings at or below which the queue takes writes again. */
+  /** Readings waiting at or below which the queue takes writes again. */
   lowWaterRows?: number;
 }
 
 export interface CommitStats {
-  /** Writes and readings waiting now. */
+  /** Writes and readings waiting for their commit now (queued here or handed to the writer). */
   queuedWrites: number;
   queuedRows: number;
   /** Since start. */
@@ -37,7 +68,7 @@ export interface CommitStats {
   rows: number;
   maxGroupRows: number;
   maxQueuedRows: number;
-  /** The longest and the total time spent in commits, ms. */
+  /** The longest and the total time spent in commits (transactions), ms. */
   maxCommitMs: number;
   commitMs: number;
   /** Connections waiting for room now (back-pressure), and how many times one had to wait since start. */
@@ -50,28 +81,28 @@ export interface CommitStats {
   failedGroups: number;
 }
 
-interface Write {
-  rows: number;
-  apply: () => unknown;
-  done: (result: unknown, error?: Error) => void;
-}
+type Done = (outcome: Outcome) => void;
 
 /**
- * 8192 readings commit in ~25-50 ms on the 2-core bench machine: a stall that short keeps acks flowing,
- * while a group that large already pays the fsync ~1/2000th of a reading.
+ * 8192 readings commit in ~20-40 ms on the 2-core bench machine: with an inline writer a stall that short
+ * keeps acks flowing, while a group that large already pays the fsync ~1/2000th of a reading.
  */
 export const DEFAULT_MAX_GROUP_ROWS = 8192;
-/** Four groups queued: beyond that, TCP holds the devices back instead of the server's memory. */
+/** Four groups waiting: beyond that, TCP holds the devices back instead of the server's memory. */
 export const DEFAULT_HIGH_WATER_ROWS = 4 * DEFAULT_MAX_GROUP_ROWS;
 
 export class CommitQueue {
   readonly maxGroupRows: number;
   readonly highWaterRows: number;
   readonly lowWaterRows: number;
-  #transaction: Transaction;
+  #writer: Writer;
   #writes: Write[] = [];
+  #dones: Done[] = [];
   #head = 0;
+  /** Readings queued here, and those plus the ones handed to the writer and not yet answered. */
+  #queuedRows = 0;
   #rows = 0;
+  #inFlight = 0;
   #scheduled: NodeJS.Immediate | undefined;
   #full = false;
   /** Connections with parked writes, in the order they came: each resumes when let in. */
@@ -83,21 +114,21 @@ export class CommitQueue {
   };
 
   constructor(options: CommitQueueOptions) {
-    this.#transaction = options.transaction;
+    this.#writer = options.writer;
     this.maxGroupRows = options.maxGroupRows ?? DEFAULT_MAX_GROUP_ROWS;
     this.highWaterRows = options.highWaterRows ?? DEFAULT_HIGH_WATER_ROWS;
     this.lowWaterRows = options.lowWaterRows ?? Math.floor(this.highWaterRows / 2);
   }
 
-  /**
-   * Queues a write of `rows` readings. `apply` runs inside the group's transaction (and again alone, if
-   * the group failed); `done` runs after the commit, with apply's result or the error that stopped it.
-   */
-  enqueue<T>(rows: number, apply: () => T, done: (result: T | undefined, error?: Error) => void): void {
-    this.#writes.push({ rows, apply, done: done as Write["done"] });
+  /** Queues a write; `done` runs after its commit, with the readings it stored or the error that stopped it. */
+  enqueue(write: Write, done: Done): void {
+    const rows = write.kind === "readings" ? write.rows.values.length : 0;
+    this.#writes.push(write);
+    this.#dones.push(done);
+    this.#queuedRows += rows;
     this.#rows += rows;
     if (this.#rows > this.#stats.maxQueuedRows) this.#stats.maxQueuedRows = this.#rows;
-    this.#scheduled ??= setImmediate(() => this.#flushGroup());
+    this.#scheduled ??= setImmediate(() => this.#flush());
     if (!this.#full && this.#rows > this.highWaterRows) {
       this.#full = true;
       this.#stats.fulls++;
@@ -124,49 +155,75 @@ export class CommitQueue {
     this.#waiting.delete(letIn);
   }
 
+  /** Nothing queued and nothing waiting for its commit. */
   get idle(): boolean {
-    return this.#head === this.#writes.length;
+    return this.#head === this.#writes.length && this.#inFlight === 0;
   }
 
-  /** Commits everything queued now, group by group, and resolves when the queue is empty. */
+  /** Commits everything queued now and resolves when every write has been answered. */
   drain(): Promise<void> {
     if (this.idle) return Promise.resolve();
     return new Promise((resolve) => this.#drained.push(resolve));
   }
 
   stats(): CommitStats {
-    return { ...this.#stats, queuedWrites: this.#writes.length - this.#head, queuedRows: this.#rows, paused: this.#waiting.size, full: this.#full };
+    return {
+      ...this.#stats, queuedWrites: this.#writes.length - this.#head + this.#inFlight, queuedRows: this.#rows,
+      paused: this.#waiting.size, full: this.#full,
+    };
   }
 
-  #flushGroup(): void {
+  #flush(): void {
     this.#scheduled = undefined;
+    // An inline writer blocks: one group now, the next one next turn. The writer thread takes all.
+    do this.#handOver();
+    while (!this.#writer.inline && this.#head < this.#writes.length);
+    if (this.#head < this.#writes.length) this.#scheduled ??= setImmediate(() => this.#flush());
+  }
+
+  /** Hands the writer the next group: at least one write, then as many as fit in `maxGroupRows`. */
+  #handOver(): void {
     const writes = this.#writes;
     const start = this.#head;
     let end = start;
     let rows = 0;
-    // At least one write, then as many as fit.
-    while (end < writes.length && (end === start || rows + writes[end].rows <= this.maxGroupRows)) rows += writes[end++].rows;
+    while (end < writes.length) {
+      const write = writes[end];
+      const n = write.kind === "readings" ? write.rows.values.length : 0;
+      if (end > start && rows + n > this.maxGroupRows) break;
+      rows += n;
+      end++;
+    }
     const group = writes.slice(start, end);
+    const dones = this.#dones.slice(start, end);
     this.#head = end;
     if (this.#head === writes.length) {
       writes.length = 0;
+      this.#dones.length = 0;
       this.#head = 0;
     } else if (this.#head > 4096 && this.#head * 2 > writes.length) {
       writes.splice(0, this.#head);
+      this.#dones.splice(0, this.#head);
       this.#head = 0;
     }
+    this.#queuedRows -= rows;
+    this.#inFlight += group.length;
+    this.#writer.commit(group, rows, (outcomes, figures) => this.#committed(dones, rows, outcomes, figures));
+  }
 
-    const began = performance.now();
-    const results = this.#commit(group);
-    const took = performance.now() - began;
+  #committed(dones: Done[], rows: number, outcomes: Outcome[], group: GroupFigures | undefined): void {
     const stats = this.#stats;
-    stats.groups++;
-    stats.writes += group.length;
+    if (group !== undefined) {
+      stats.groups++;
+      stats.commitMs += group.ms;
+      if (group.ms > stats.maxCommitMs) stats.maxCommitMs = group.ms;
+      if (group.rows > stats.maxGroupRows) stats.maxGroupRows = group.rows;
+      if (group.failed) stats.failedGroups++;
+    }
+    stats.writes += dones.length;
     stats.rows += rows;
-    stats.commitMs += took;
-    if (took > stats.maxCommitMs) stats.maxCommitMs = took;
-    if (rows > stats.maxGroupRows) stats.maxGroupRows = rows;
     this.#rows -= rows;
+    this.#inFlight -= dones.length;
 
     if (this.#full && this.#rows <= this.lowWaterRows) this.#full = false;
     // First come, first served, while there is room; each one let in enqueues what it had parked.
@@ -175,37 +232,11 @@ export class CommitQueue {
       this.#waiting.delete(letIn);
       letIn();
     }
-    if (!this.idle) this.#scheduled ??= setImmediate(() => this.#flushGroup());
-    for (let i = 0; i < group.length; i++) {
-      const result = results[i];
-      if (result instanceof Failure) group[i].done(undefined, result.error);
-      else group[i].done(result);
-    }
+    for (let i = 0; i < dones.length; i++) dones[i](outcomes[i]);
     if (this.idle && this.#drained.length > 0) {
       const drained = this.#drained;
       this.#drained = [];
       for (const resolve of drained) resolve();
     }
   }
-
-  /** One transaction for the group; if it fails, each write alone, so that one bad write fails only itself. */
-  #commit(group: Write[]): unknown[] {
-    try {
-      return this.#transaction(() => group.map((write) => write.apply()));
-    } catch (e) {
-      if (group.length === 1) return [new Failure(e instanceof Error ? e : new Error(String(e)))];
-      this.#stats.failedGroups++;
-      return group.map((write) => {
-        try {
-          return this.#transaction(() => write.apply());
-        } catch (e) {
-          return new Failure(e instanceof Error ? e : new Error(String(e)));
-        }
-      });
-    }
-  }
-}
-
-class Failure {
-  constructor(readonly error: Error) {}
 }

@@ -186,8 +186,13 @@ export class TelemetryDb {
   #group: <T>(write: () => T) => T;
   #checkpointer: Worker | undefined;
 
-  /** `checkpointer: false` keeps WAL checkpoints on this connection (SQLite's default). */
-  constructor(path: string, options: { checkpointer?: boolean } = {}) {
+  /**
+   * `checkpoints`: who copies the WAL back into the database file. "thread" (the default for a file): a
+   * checkpointer thread this connection starts (checkpointer.ts). "here": this connection, as SQLite does
+   * by default (one-shot commands). "elsewhere": another connection's checkpointer (the writer thread's
+   * connection, writer-thread.ts); this one checkpoints only as a backstop.
+   */
+  constructor(path: string, options: { checkpoints?: "thread" | "here" | "elsewhere" } = {}) {
     if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
     const sqlite = new Database(path);
     sqlite.pragma("journal_mode = WAL");
@@ -198,21 +203,26 @@ export class TelemetryDb {
     // thousands of devices the default 2 MB page cache misses on nearly every insert. 64 MB (a limit, not an
     // allocation) took SQLite alone from ~250 000 to ~370 000 rows/s with 10 000 devices (bench/server).
     sqlite.pragma("cache_size = -65536");
-    if (path !== ":memory:" && options.checkpointer !== false) {
-      // Checkpoints move to a worker thread (checkpointer.ts); this connection checkpoints only as a
-      // backstop, should that thread fall far behind.
+    const checkpoints = options.checkpoints ?? "thread";
+    if (path !== ":memory:" && checkpoints !== "here") {
+      // Checkpoints move to a worker thread (checkpointer.ts); the committing connection checkpoints only
+      // as a backstop, should that thread fall far behind.
       sqlite.pragma("wal_autocheckpoint = 65536");
-      this.#checkpointer = startCheckpointer(path);
-      this.#checkpointer.on("error", () => {
-        // No checkpointer (it could not start): SQLite's own checkpoints, on this connection, as usual.
-        if (sqlite.open) sqlite.pragma("wal_autocheckpoint = 1000");
-      });
+      if (checkpoints === "thread") {
+        this.#checkpointer = startCheckpointer(path);
+        this.#checkpointer.on("error", () => {
+          // No checkpointer (it could not start): SQLite's own checkpoints, on this connection, as usual.
+          if (sqlite.open) sqlite.pragma("wal_autocheckpoint = 1000");
+        });
+      }
     }
     sqlite.exec(SCHEMA);
     this.sqlite = sqlite;
     const st = prepareStatements(sqlite);
     this.#statements = st;
-    const group = sqlite.transaction((write: () => unknown) => write());
+    // BEGIN IMMEDIATE: two connections write (the writer thread's and this one, for registrations and
+    // config pushes); a transaction that took the write lock at its start cannot fail to upgrade later.
+    const group = sqlite.transaction((write: () => unknown) => write()).immediate;
     this.#group = group as <T>(write: () => T) => T;
   }
 

@@ -11,13 +11,14 @@ import type { Duplex } from "node:stream";
 import { WebSocketServer, type WebSocket } from "ws";
 import { AdminCredential, newAdminToken, sameOrigin } from "./admin";
 import { apiHandler, deviceDetail, deviceSummary } from "./api";
-import { CommitQueue, type CommitStats } from "./commit";
+import { CommitQueue, DEFAULT_MAX_GROUP_ROWS, type CommitStats, type Writer } from "./commit";
 import { TelemetryDb, type TokenCheck } from "./db";
 import { AddressConnections, BatchRate } from "./limits";
 import { LiveFeed } from "./live";
 import { consoleLog, type Log } from "./log";
 import { Close, DEVICE_ID, MAX_FRAME_BYTES, type ErrorCode } from "./protocol";
 import { DeviceSession } from "./session";
+import { InlineWriter, ThreadWriter } from "./writer";
 
 export interface ServerOptions {
   /** 0 picks a free port. Default 8080. */
@@ -43,6 +44,12 @@ export interface ServerOptions {
   /** Group commit bounds (commit.ts): readings per transaction, and queued readings before back-pressure. */
   maxGroupRows?: number;
   highWaterRows?: number;
+  /**
+   * Where device writes are committed (writer.ts): "thread", a writer thread with its own connection (the
+   * default for a database file), or "inline", on the event loop (the only choice for ":memory:", and the
+   * default when `now` is given: a virtual clock waits only for work it can see on this thread).
+   */
+  writer?: "thread" | "inline";
   /** How often a revoke made by another process (the CLI) is looked for, ms. Default 1000. */
   revocationPollMs?: number;
   /** Dashboard device-list updates are coalesced over this many ms. Default 500. */
@@ -97,11 +104,23 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const db = new TelemetryDb(options.dbPath);
   const sessions = new Map<string, DeviceSession>();
   let closing = false;
-  const commits = new CommitQueue({
-    transaction: (write) => db.inTransaction(write),
-    maxGroupRows: options.maxGroupRows,
-    highWaterRows: options.highWaterRows,
-  });
+  const maxGroupRows = options.maxGroupRows ?? DEFAULT_MAX_GROUP_ROWS;
+  const threaded = (options.writer ?? (options.dbPath === ":memory:" || options.now !== undefined ? "inline" : "thread")) === "thread";
+  if (threaded && options.dbPath === ":memory:") throw new Error("a memory database cannot be shared with a writer thread: writer \"inline\"");
+  let writer: Writer;
+  try {
+    writer = threaded
+      ? await ThreadWriter.start(options.dbPath, {
+        maxGroupRows,
+        onError: (error) => log({ level: "error", event: "writer-stopped", msg: error.message }),
+      })
+      : new InlineWriter(db);
+  } catch (e) {
+    await db.stopCheckpointer();
+    db.close();
+    throw e;
+  }
+  const commits = new CommitQueue({ writer, maxGroupRows, highWaterRows: options.highWaterRows });
   const addresses = new AddressConnections(options.maxConnectionsPerAddress ?? 1000);
   const batchRate = new BatchRate({ perMinute: options.batchesPerMinute ?? 120, burst: options.batchBurst ?? 600, now });
   // perMessageDeflate off (the ws default, said here because it matters): a deflate context costs ~300 KB
@@ -230,15 +249,23 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   }, options.revocationPollMs ?? 1000);
   revocations.unref();
 
-  await new Promise<void>((resolve, reject) => {
-    http.once("error", reject);
-    // A deep accept queue: thousands of devices reconnect together after an outage, and a full queue
-    // drops their SYNs (each then waits a second or more to try again).
-    http.listen({ port: options.port ?? 8080, host, backlog: 4096 }, () => {
-      http.off("error", reject);
-      resolve();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      http.once("error", reject);
+      // A deep accept queue: thousands of devices reconnect together after an outage, and a full queue
+      // drops their SYNs (each then waits a second or more to try again).
+      http.listen({ port: options.port ?? 8080, host, backlog: 4096 }, () => {
+        http.off("error", reject);
+        resolve();
+      });
     });
-  });
+  } catch (e) {
+    clearInterval(revocations);
+    await writer.close();
+    await db.stopCheckpointer();
+    db.close();
+    throw e;
+  }
   const port = (http.address() as AddressInfo).port;
   const authority = host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
   const url = `${secure ? "https" : "http"}://${authority}`;
@@ -261,6 +288,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       session.release(true); // what waited for room in the queue goes in now: it was read
     }
     await commits.drain();
+    await writer.close();
     live.close(Close.GoingAway, "server shutting down");
     const clients = [...deviceSockets.clients, ...dashboardSockets.clients];
     // Reading again, so that the devices' close frames are seen (the frames before them are ignored now).

@@ -136,10 +136,10 @@ export class DeviceSession {
       return this.#protocolError({ code: "bad-field", msg: `id: hello for ${hello.id} on the connection of ${this.deviceId}`, close: Close.Policy });
     this.#helloReceived = true;
     const at = now();
-    this.#write(() => commits.enqueue(0, () => db.recordHello(hello, at), (_, error) => {
+    this.#write(() => commits.enqueue({ kind: "hello", hello, at }, (outcome) => {
       if (this.#context.closing()) return;
-      if (error) {
-        this.#rejected({ code: "storage", msg: error.message }, "error");
+      if (outcome instanceof Error) {
+        this.#rejected({ code: "storage", msg: outcome.message }, "error");
         this.close(Close.Internal, "could not record hello");
         return;
       }
@@ -155,7 +155,7 @@ export class DeviceSession {
   }
 
   #batch(batch: Batch): void {
-    const { db, now, log, commits, observer } = this.#context;
+    const { now, log, commits, observer } = this.#context;
     if (!this.#helloReceived) return this.#protocolError({ code: "no-hello", msg: "batch before hello", s: batch.s });
     if (batch.s <= this.#lastSeq)
       return this.#protocolError({ code: "bad-seq", msg: `s must be greater than ${this.#lastSeq}`, s: batch.s });
@@ -173,20 +173,20 @@ export class DeviceSession {
     const previousSeq = this.#lastSeq;
     this.#lastSeq = batch.s;
     const rows: BatchRows = { boot: batch.o, channel: batch.c, idx: batch.k, oldest: times.oldest, stepMs: times.stepMs, values: batch.values, faults: batch.faults };
-    this.#write(() => commits.enqueue(batch.n, () => db.storeReadings(this.deviceId, rows, receivedAt), (stored, error) => {
+    this.#write(() => commits.enqueue({ kind: "readings", deviceId: this.deviceId, rows, at: receivedAt }, (outcome) => {
       // Once shutdown has begun nothing more is sent: what was committed is kept, and the device, having no
       // ack, sends it again to the next server, which stores nothing twice.
       if (this.#context.closing()) return;
-      if (error) {
+      if (outcome instanceof Error) {
         // Not the device's fault: not counted as a protocol error, and the same seq may be sent again.
         if (this.#lastSeq === batch.s) this.#lastSeq = previousSeq;
         this.#send({ t: "err", code: "storage", msg: "could not store the batch, retry later", s: batch.s });
-        this.#rejected({ code: "storage", msg: error.message, s: batch.s }, "error");
+        this.#rejected({ code: "storage", msg: outcome.message, s: batch.s }, "error");
         return;
       }
       this.#send({ t: "ack", s: batch.s });
       observer.stored(this.deviceId, rows);
-      log({ level: "debug", event: "batch-stored", device: this.deviceId, s: batch.s, n: batch.n, stored });
+      log({ level: "debug", event: "batch-stored", device: this.deviceId, s: batch.s, n: batch.n, stored: outcome });
     }));
   }
 

@@ -166,7 +166,8 @@ describe("bad input", () => {
     const device = await t.connect(id, registerDevice(t.db, id));
     await device.hello(id);
     const trigger = `fail_${id.replace(/\W/g, "_")}`;
-    t.db.sqlite.exec(`CREATE TEMP TRIGGER ${trigger} BEFORE INSERT ON readings WHEN NEW.device_id = '${id}'
+    // Not TEMP: the trigger must reach the writer thread's connection too.
+    t.db.sqlite.exec(`CREATE TRIGGER ${trigger} BEFORE INSERT ON readings WHEN NEW.device_id = '${id}'
       BEGIN SELECT RAISE(ABORT, 'disk full (test)'); END`);
     device.send(batch({ s: 1 }));
     assert.deepEqual(await device.next(), { t: "err", code: "storage", msg: "could not store the batch, retry later", s: 1 });

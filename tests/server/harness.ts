@@ -1,6 +1,6 @@
 /*
- * Test harness: a real server on a loopback port and a temp SQLite file, a virtual clock, collected log
- * lines, and a small WebSocket device client.
+ * Test harness: a real server on a loopback port and a temp SQLite file (written by the writer thread),
+ * a virtual clock, collected log lines, and a small WebSocket device client.
  */
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -38,6 +38,8 @@ export class TestServer {
       adminToken: ADMIN_TOKEN,
       revocationPollMs: 50,
       dashboardUpdateMs: 50,
+      // The production path, although the test clock is given (which would choose "inline").
+      writer: "thread",
       ...this.options,
     });
     return this;
