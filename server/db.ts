@@ -190,11 +190,12 @@ export class TelemetryDb {
    * `checkpoints`: who copies the WAL back into the database file. "thread" (the default for a file): a
    * checkpointer thread this connection starts (checkpointer.ts). "here": this connection, as SQLite does
    * by default (one-shot commands). "elsewhere": another connection's checkpointer (the writer thread's
-   * connection, writer-thread.ts); this one checkpoints only as a backstop.
+   * connection, writer-thread.ts); this one checkpoints only as a backstop. `mustExist`: open a database
+   * another connection made, never create one.
    */
-  constructor(path: string, options: { checkpoints?: "thread" | "here" | "elsewhere" } = {}) {
-    if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
-    const sqlite = new Database(path);
+  constructor(path: string, options: { checkpoints?: "thread" | "here" | "elsewhere"; mustExist?: boolean } = {}) {
+    if (path !== ":memory:" && !options.mustExist) mkdirSync(dirname(path), { recursive: true });
+    const sqlite = new Database(path, { fileMustExist: options.mustExist ?? false });
     sqlite.pragma("journal_mode = WAL");
     // An ack lets the device forget its readings, so a commit must survive power loss, not only a crash.
     sqlite.pragma("synchronous = FULL");

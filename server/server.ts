@@ -202,6 +202,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   });
 
   function admit(ws: WebSocket, deviceId: string, token: string | undefined): void {
+    // Read before the token is checked: every token change up to this one is in the check's answer, so
+    // the revocation watch must not act on it again (a device re-keyed, reconnecting with its new token
+    // before the watch ran, would be dropped for the change it is connecting after).
+    const tokenChecked = db.lastTokenChange();
     const check: TokenCheck = DEVICE_ID.test(deviceId) ? db.checkToken(deviceId, token) : "unknown-device";
     if (check !== "ok") {
       const [error, close, reason] = REFUSAL[check];
@@ -212,7 +216,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     }
     // A device that reconnects before its old connection timed out replaces it.
     sessions.get(deviceId)?.close(Close.Normal, "replaced by a new connection");
-    const session = new DeviceSession(deviceId, ws, {
+    const session = new DeviceSession(deviceId, ws, tokenChecked, {
       db, now, log, commits, observer: live,
       allowBatch: (id) => batchRate.allow(id),
       closing: () => closing,
@@ -241,7 +245,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     for (const change of changes) {
       lastTokenChange = change.id;
       const session = sessions.get(change.device_id);
-      if (session === undefined) continue;
+      if (session === undefined || change.id <= session.tokenChecked) continue;
       log({ level: "info", event: "token-changed", device: change.device_id, kind: change.kind });
       if (change.kind === "revoked") session.refuse("revoked", Close.Revoked, "token revoked");
       else session.refuse("unauthorized", Close.Unauthorized, "token replaced");

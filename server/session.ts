@@ -35,6 +35,8 @@ export interface SessionContext {
 
 export class DeviceSession {
   readonly deviceId: string;
+  /** The last token change (TelemetryDb.lastTokenChange) the token check at admission saw. */
+  readonly tokenChecked: number;
   #socket: WebSocket;
   #context: SessionContext;
   /** A hello was taken; batches may follow it at once (they queue behind its write). */
@@ -48,8 +50,9 @@ export class DeviceSession {
   #parked: (() => void)[] = [];
   readonly #letIn = () => this.release();
 
-  constructor(deviceId: string, socket: WebSocket, context: SessionContext) {
+  constructor(deviceId: string, socket: WebSocket, tokenChecked: number, context: SessionContext) {
     this.deviceId = deviceId;
+    this.tokenChecked = tokenChecked;
     this.#socket = socket;
     this.#context = context;
     socket.on("message", (data, isBinary) => this.#receive(data, isBinary));
@@ -103,6 +106,12 @@ export class DeviceSession {
     this.#send({ t: "err", code, msg: reason });
     this.#rejected({ code, close, msg: reason });
     this.close(close, reason);
+    // A connection held back by back-pressure reads nothing, so it would not see the device's close frame
+    // and would linger until ws gives up on the handshake (30 s). Writes it parked are dropped: none can be
+    // acked now, and the device keeps what was not acked.
+    this.#parked.length = 0;
+    this.#context.commits.forget(this.#letIn);
+    this.#socket.resume();
   }
 
   /** Sends a pushed configuration; the device answers with `cfgack`. */

@@ -12,7 +12,7 @@ import { PackedReader, commitGroup, applyWrite, type Committed, type PackedWrite
 const { path, maxGroupRows } = workerData as { path: string; maxGroupRows: number };
 const port = parentPort!;
 // The server's own connection runs the checkpointer thread; this one checkpoints only as a backstop.
-const db = new TelemetryDb(path, { checkpoints: "elsewhere" });
+const db = new TelemetryDb(path, { checkpoints: "elsewhere", mustExist: true });
 const reader = new PackedReader();
 const pending: PackedWrites[] = [];
 let scheduled = false;

@@ -208,6 +208,7 @@ export class ThreadWriter implements Writer {
   #parts: Part[] = [];
   #partsHead = 0;
   #closing = false;
+  #closed: Promise<void> | undefined;
   #onError: (error: Error) => void;
 
   private constructor(path: string, maxGroupRows: number, onError: (error: Error) => void) {
@@ -241,17 +242,27 @@ export class ThreadWriter implements Writer {
 
   close(): Promise<void> {
     this.#closing = true;
+    return (this.#closed ??= this.#stop());
+  }
+
+  async #stop(): Promise<void> {
     const worker = this.#worker;
-    if (worker === undefined) return Promise.resolve();
+    if (worker === undefined) return;
     // The thread commits what it was handed, answers, closes its connection and ends.
+    const exited = new Promise<void>((resolve) => worker.once("exit", () => resolve()));
     const message: ToWriter = { t: "stop" };
     worker.postMessage(message);
-    return new Promise((resolve) => worker.once("exit", () => resolve()));
+    await exited;
   }
 
   #spawn(): Promise<void> {
     const tsx = THREAD_ENTRY.endsWith(".ts") ? import.meta.resolve("tsx/esm/api") : undefined;
-    const worker = new Worker(BOOT, { eval: true, workerData: { entry: THREAD_ENTRY, tsx, path: this.#path, maxGroupRows: this.#maxGroupRows } });
+    const worker = new Worker(BOOT, {
+      eval: true,
+      workerData: { entry: THREAD_ENTRY, tsx, path: this.#path, maxGroupRows: this.#maxGroupRows },
+      // What the thread allocates per commit dies young: a small young generation keeps its memory small.
+      resourceLimits: { maxYoungGenerationSizeMb: 4 },
+    });
     this.#worker = worker;
     let ready = false;
     return new Promise<void>((resolve, reject) => {

@@ -4,7 +4,7 @@
  * or closed-loop (`window` batches in flight per device: as fast as the server acks). Ack latency is the
  * time from handing a batch to the socket to reading its ack. Driven over IPC by load.ts.
  */
-import { performance } from "node:perf_hooks";
+import { monitorEventLoopDelay, performance } from "node:perf_hooks";
 import WebSocket from "ws";
 import { batchFrame, deviceToken, deviceId, helloFrame, variants } from "./workload";
 
@@ -104,6 +104,10 @@ async function connectAll(url: string, from: number, count: number) {
 
 async function runLoad(command: Extract<Command, { cmd: "run" }>) {
   const start = performance.now();
+  const cpuStart = process.cpuUsage();
+  // A client's own stalls delay the acks it reads: how late its event loop ran, over the run.
+  const loopDelay = monitorEventLoopDelay({ resolution: 5 });
+  loopDelay.enable();
   run = { from: start + command.warmupMs, until: start + command.durationMs, latencies: [], acked: 0, ackedRows: 0, sent: 0 };
   const stopAt = start + command.durationMs;
   const timers: NodeJS.Timeout[] = [];
@@ -124,6 +128,8 @@ async function runLoad(command: Extract<Command, { cmd: "run" }>) {
     for (const device of devices) for (let w = 0; w < command.window; w++) send(device);
   }
   await new Promise((resolve) => setTimeout(resolve, command.durationMs));
+  const cpu = process.cpuUsage(cpuStart);
+  loopDelay.disable();
   for (const timer of timers) clearInterval(timer);
   const measured = run;
   run.next = undefined;
@@ -139,6 +145,10 @@ async function runLoad(command: Extract<Command, { cmd: "run" }>) {
     seconds: (measured.until - measured.from) / 1000,
     latencies: Buffer.from(latencies.buffer).toString("base64"),
     unacked: devices.reduce((n, d) => n + d.sent.length, 0),
+    /** CPU this process used over the whole run (warm-up included), ms. */
+    cpuMs: (cpu.user + cpu.system) / 1000,
+    loopDelayP99: loopDelay.percentile(99) / 1e6,
+    loopDelayMax: loopDelay.max / 1e6,
     errors,
     closes,
   };

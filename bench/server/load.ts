@@ -52,8 +52,12 @@ class Process {
 }
 
 interface Memory { rss: number; heapUsed: number }
-interface Stats { walBytes?: number; rows: number; groups: number; maxGroupRows: number; maxCommitMs: number; commitMs: number; maxQueuedRows: number; pauses: number; connections: number; frames?: number }
-interface RunResult { sent: number; acked: number; ackedRows: number; seconds: number; latencies: string; unacked: number; errors: number; closes: number }
+interface Stats {
+  walBytes?: number; rows: number; groups: number; maxGroupRows: number; maxCommitMs: number; commitMs: number; maxQueuedRows: number;
+  pauses: number; connections: number; frames?: number;
+  cpuMs: number; loopBusyMs: number; loopDelayP99: number; loopDelayMax: number;
+}
+interface RunResult { sent: number; acked: number; ackedRows: number; seconds: number; latencies: string; unacked: number; errors: number; closes: number; cpuMs: number; loopDelayP99: number; loopDelayMax: number }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const fmt = (n: number, digits = 0) => Number.isFinite(n) ? n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits }) : "—";
@@ -101,12 +105,26 @@ async function load(target: Process, clients: Process[], run: { durationMs: numb
     max: latencies.length ? latencies[latencies.length - 1] : NaN,
     acks: latencies.length,
     groups: after.groups - before.groups,
+    // Where the time went, in % of one core: the server process (all its threads), its event loop, the
+    // writer's transactions (inside the writer thread, or on the event loop for an inline writer), clients.
+    serverCpu: (100 * (after.cpuMs - before.cpuMs)) / (seconds * 1000),
+    loopBusy: (100 * (after.loopBusyMs - before.loopBusyMs)) / (seconds * 1000),
+    inCommits: (100 * (after.commitMs - before.commitMs)) / (seconds * 1000),
+    clientCpu: (100 * done.reduce((n, r) => n + r.cpuMs, 0)) / run.durationMs,
+    clientLoopDelayP99: Math.max(...done.map((r) => r.loopDelayP99)),
+    clientLoopDelayMax: Math.max(...done.map((r) => r.loopDelayMax)),
     rowsPerGroup: (after.rows - before.rows) / Math.max(1, after.groups - before.groups),
     after,
     errors: done.reduce((n, r) => n + r.errors, 0),
     closes: done.reduce((n, r) => n + r.closes, 0),
     unacked: done.reduce((n, r) => n + r.unacked, 0),
   };
+}
+
+function whereTimeGoes(r: Awaited<ReturnType<typeof load>>): string {
+  return `     CPU, % of one core (${cpus().length} cores): server ${fmt(r.serverCpu)} (event loop busy ${fmt(r.loopBusy)}, writer in transactions ${fmt(r.inCommits)}), ` +
+    `clients ${fmt(r.clientCpu)}; event-loop delay p99/max: server ${fmt(r.after.loopDelayP99, 1)}/${fmt(r.after.loopDelayMax, 1)} ms, ` +
+    `clients ${fmt(r.clientLoopDelayP99, 1)}/${fmt(r.clientLoopDelayMax, 1)} ms`;
 }
 
 async function stop(target: Process, clients: Process[]) {
@@ -155,6 +173,7 @@ async function main() {
   const paced = await load(target, clients, { kind: "paced", periodMs, durationMs: 12000 * SCALE, warmupMs: 4000 * SCALE });
   console.log(`     ${fmt(paced.storedPerSecond)} readings/s stored; ack p50 ${fmt(paced.p50, 1)} ms, p99 ${fmt(paced.p99, 1)} ms, max ${fmt(paced.max, 1)} ms ` +
     `(${fmt(paced.acks)} acks); ${fmt(paced.rowsPerGroup)} rows per commit group, longest commit ${fmt(paced.after.maxCommitMs, 1)} ms`);
+  console.log(whereTimeGoes(paced));
 
   console.log("  b. overload: 2 batches in flight per device, sent as fast as acks return");
   const overload = await load(target, clients, { kind: "closed", window: 2, durationMs: 10000 * SCALE, warmupMs: 2000 * SCALE });
@@ -163,6 +182,7 @@ async function main() {
     `ack p50 ${fmt(overload.p50, 1)} ms, p99 ${fmt(overload.p99, 1)} ms (queueing: ${fmt(DEVICES * 2)} batches in flight)`);
   console.log(`     commit groups: ${fmt(overload.rowsPerGroup)} rows on average, at most ${fmt(s.maxGroupRows)} (bound ${fmt(MAX_GROUP_ROWS)}); longest commit ${fmt(s.maxCommitMs, 1)} ms; ` +
     `queue peaked at ${fmt(s.maxQueuedRows)} rows; connections held back ${fmt(s.pauses)} times by back-pressure; WAL ${fmt((s.walBytes ?? 0) / 1048576)} MB`);
+  console.log(whereTimeGoes(overload));
   if (paced.errors + overload.errors + paced.closes + overload.closes + overload.unacked > 0)
     console.log(`     errors ${paced.errors + overload.errors}, closes ${paced.closes + overload.closes}, unacked at the end ${overload.unacked}`);
   await stop(target, clients);

@@ -6,6 +6,7 @@
 import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { monitorEventLoopDelay, performance } from "node:perf_hooks";
 import { WebSocketServer } from "ws";
 import { startServer, type RunningServer } from "../../server/server";
 import { deviceId, deviceToken } from "./workload";
@@ -23,6 +24,20 @@ let server: RunningServer | undefined;
 let bare: WebSocketServer | undefined;
 let frames = 0;
 let work: string | undefined;
+// How late the event loop runs (its turns' blocking), between two `stats` requests.
+const loopDelay = monitorEventLoopDelay({ resolution: 5 });
+loopDelay.enable();
+
+/** CPU of the whole process (every thread) and busy time of the event loop, ms since start. */
+function cpu() {
+  const { user, system } = process.cpuUsage();
+  return {
+    cpuMs: (user + system) / 1000,
+    loopBusyMs: performance.eventLoopUtilization().active,
+    loopDelayP99: loopDelay.percentile(99) / 1e6,
+    loopDelayMax: loopDelay.max / 1e6,
+  };
+}
 
 process.on("message", async (command: Command) => {
   switch (command.cmd) {
@@ -63,7 +78,9 @@ process.on("message", async (command: Command) => {
       return reply({ ...process.memoryUsage() });
     case "stats": {
       const wal = work ? join(work, "bench.db-wal") : "";
-      return reply(server ? { ...server.stats(), frames, walBytes: existsSync(wal) ? statSync(wal).size : 0 } : { frames, rows: 0 });
+      const figures = { ...cpu(), frames, walBytes: existsSync(wal) ? statSync(wal).size : 0 };
+      loopDelay.reset();
+      return reply(server ? { ...server.stats(), ...figures } : { ...figures, rows: 0 });
     }
     case "stop":
       await server?.close();

@@ -12,82 +12,112 @@ import { DeviceClient, NOW, TestServer, batch, deviceId, type Frame } from "./ha
 
 const DAY = 86_400_000;
 
-test("group commit: batches that arrive together share one transaction, and each is acked after it", async () => {
-  const t = await new TestServer().start();
-  try {
-    const devices: DeviceClient[] = [];
-    for (let i = 0; i < 20; i++) {
-      const id = deviceId("group");
+for (const writer of ["thread", "inline"] as const) {
+  test(`group commit (${writer} writer): batches that arrive together share one transaction, and each is acked after it`, async () => {
+    const t = await new TestServer({ writer }).start();
+    try {
+      const devices: DeviceClient[] = [];
+      for (let i = 0; i < 20; i++) {
+        const id = deviceId("group");
+        const device = await t.connect(id, registerDevice(t.db, id));
+        await device.hello(id);
+        devices.push(device);
+      }
+      const before = t.server.stats();
+      for (const device of devices) for (let s = 1; s <= 5; s++) device.send(batch({ s, k: s * 5 }));
+      for (const device of devices) for (let s = 1; s <= 5; s++) assert.deepEqual(await device.next(), { t: "ack", s });
+      const after = t.server.stats();
+      assert.equal(after.writes - before.writes, 100);
+      assert.ok(after.groups - before.groups < 100 / 4, `100 batches in ${after.groups - before.groups} commits`);
+      for (const device of devices) await device.close();
+    } finally {
+      await t.dispose();
+    }
+  });
+
+  test(`bounded groups and back-pressure (${writer} writer): reading stops while the queue is over its mark, nothing is lost`, async () => {
+    const t = await new TestServer({ writer, maxGroupRows: 10, highWaterRows: 20 }).start();
+    try {
+      const id = deviceId("pressure");
       const device = await t.connect(id, registerDevice(t.db, id));
       await device.hello(id);
-      devices.push(device);
+      for (let s = 1; s <= 40; s++) device.send(batch({ s, k: s * 5 }));
+      for (let s = 1; s <= 40; s++) assert.deepEqual(await device.next(), { t: "ack", s });
+      const stats = t.server.stats();
+      assert.ok(stats.maxGroupRows <= 10, `groups of at most 10 readings (${stats.maxGroupRows})`);
+      assert.ok(stats.fulls >= 1 && stats.pauses >= 1, "the queue filled, and the connection waited for room");
+      assert.ok(stats.maxQueuedRows <= 20 + 5, `the queue stayed bounded (${stats.maxQueuedRows} readings at most)`);
+      assert.equal(stats.paused, 0, "and was let in again");
+      assert.equal(t.readingCount(id), 200);
+      await device.close();
+    } finally {
+      await t.dispose();
     }
-    const before = t.server.stats();
-    for (const device of devices) for (let s = 1; s <= 5; s++) device.send(batch({ s, k: s * 5 }));
-    for (const device of devices) for (let s = 1; s <= 5; s++) assert.deepEqual(await device.next(), { t: "ack", s });
-    const after = t.server.stats();
-    assert.equal(after.writes - before.writes, 100);
-    assert.ok(after.groups - before.groups < 100 / 4, `100 batches in ${after.groups - before.groups} commits`);
-    for (const device of devices) await device.close();
-  } finally {
-    await t.dispose();
-  }
-});
+  });
 
-test("bounded groups and back-pressure: reading stops while the queue is over its mark, nothing is lost", async () => {
-  const t = await new TestServer({ maxGroupRows: 10, highWaterRows: 20 }).start();
-  try {
-    const id = deviceId("pressure");
-    const device = await t.connect(id, registerDevice(t.db, id));
-    await device.hello(id);
-    for (let s = 1; s <= 40; s++) device.send(batch({ s, k: s * 5 }));
-    for (let s = 1; s <= 40; s++) assert.deepEqual(await device.next(), { t: "ack", s });
-    const stats = t.server.stats();
-    assert.ok(stats.maxGroupRows <= 10, `groups of at most 10 readings (${stats.maxGroupRows})`);
-    assert.ok(stats.fulls >= 1 && stats.pauses >= 1, "the queue filled, and the connection waited for room");
-    assert.ok(stats.maxQueuedRows <= 20 + 5, `the queue stayed bounded (${stats.maxQueuedRows} readings at most)`);
-    assert.equal(stats.paused, 0, "and was let in again");
-    assert.equal(t.readingCount(id), 200);
-    await device.close();
-  } finally {
-    await t.dispose();
-  }
-});
+  test(`graceful shutdown (${writer} writer): every ack the device got is committed; it is closed with 1001; nothing is lost`, async () => {
+    const t = await new TestServer({ writer }).start();
+    try {
+      const id = deviceId("shutdown");
+      const token = registerDevice(t.db, id);
+      const device = await t.connect(id, token);
+      await device.hello(id);
+      const acked: number[] = [];
+      device.socket.on("message", (data) => {
+        const frame = JSON.parse(data.toString()) as Frame;
+        if (frame.t === "ack") acked.push(frame.s as number);
+      });
+      // A stream of batches, and the shutdown in the middle of it.
+      for (let s = 1; s <= 200; s++) device.send(batch({ s, k: s * 5 }));
+      await new Promise((r) => setTimeout(r, 5));
+      const closed = device.closed;
+      await t.stop();
+      assert.equal((await closed).code, 1001);
 
-test("graceful shutdown: every ack the device got is committed; it is closed with 1001; nothing is lost", async () => {
-  const t = await new TestServer().start();
-  try {
-    const id = deviceId("shutdown");
-    const token = registerDevice(t.db, id);
-    const device = await t.connect(id, token);
-    await device.hello(id);
-    const acked: number[] = [];
-    device.socket.on("message", (data) => {
-      const frame = JSON.parse(data.toString()) as Frame;
-      if (frame.t === "ack") acked.push(frame.s as number);
-    });
-    // A stream of batches, and the shutdown in the middle of it.
-    for (let s = 1; s <= 200; s++) device.send(batch({ s, k: s * 5 }));
-    await new Promise((r) => setTimeout(r, 5));
-    const closed = device.closed;
-    await t.stop();
-    assert.equal((await closed).code, 1001);
+      await t.start();
+      const stored = new Set(t.db.readings(id, 0, Number.MAX_SAFE_INTEGER).map((r) => r.idx));
+      for (const s of acked) for (let j = 0; j < 5; j++) assert.ok(stored.has(s * 5 + j), `acked batch ${s} is stored`);
+      assert.equal(t.db.device(id)!.reading_count, stored.size, "the device's count matches its rows");
+      // Whatever was not acked is sent again by the device; stored or not, it is stored once.
+      const again = await t.connect(id, token);
+      await again.hello(id);
+      for (let s = 1; s <= 200; s++) again.send(batch({ s, k: s * 5 }));
+      for (let s = 1; s <= 200; s++) assert.deepEqual(await again.next(), { t: "ack", s });
+      assert.equal(t.readingCount(id), 1000);
+      await again.close();
+    } finally {
+      await t.dispose();
+    }
+  });
 
-    await t.start();
-    const stored = new Set(t.db.readings(id, 0, Number.MAX_SAFE_INTEGER).map((r) => r.idx));
-    for (const s of acked) for (let j = 0; j < 5; j++) assert.ok(stored.has(s * 5 + j), `acked batch ${s} is stored`);
-    assert.equal(t.db.device(id)!.reading_count, stored.size, "the device's count matches its rows");
-    // Whatever was not acked is sent again by the device; stored or not, it is stored once.
-    const again = await t.connect(id, token);
-    await again.hello(id);
-    for (let s = 1; s <= 200; s++) again.send(batch({ s, k: s * 5 }));
-    for (let s = 1; s <= 200; s++) assert.deepEqual(await again.next(), { t: "ack", s });
-    assert.equal(t.readingCount(id), 1000);
-    await again.close();
-  } finally {
-    await t.dispose();
-  }
-});
+  test(`a failed commit (${writer} writer) is answered with storage, never acked; the others in its group are`, async () => {
+    const t = await new TestServer({ writer }).start();
+    try {
+      const ids = [deviceId("fail"), deviceId("fine"), deviceId("fine")];
+      const devices: DeviceClient[] = [];
+      for (const id of ids) {
+        const device = await t.connect(id, registerDevice(t.db, id));
+        await device.hello(id);
+        devices.push(device);
+      }
+      t.db.sqlite.exec(`CREATE TRIGGER refuse BEFORE INSERT ON readings WHEN NEW.device_id = '${ids[0]}'
+        BEGIN SELECT RAISE(ABORT, 'disk full (test)'); END`);
+      const before = t.server.stats();
+      for (const device of devices) device.send(batch({ s: 1 }));
+      assert.deepEqual(await devices[0].next(), { t: "err", code: "storage", msg: "could not store the batch, retry later", s: 1 });
+      for (const device of devices.slice(1)) assert.deepEqual(await device.next(), { t: "ack", s: 1 });
+      assert.equal(t.readingCount(ids[0]), 0);
+      assert.deepEqual(ids.slice(1).map((id) => t.readingCount(id)), [5, 5]);
+      assert.ok(t.server.stats().failedGroups - before.failedGroups <= 1);
+      t.db.sqlite.exec("DROP TRIGGER refuse");
+      await devices[0].acked(batch({ s: 1 }));
+      assert.equal(t.readingCount(ids[0]), 5);
+      for (const device of devices) await device.close();
+    } finally {
+      await t.dispose();
+    }
+  });
+}
 
 test("health: open, answers with the database's state and the commit queue", async () => {
   const t = await new TestServer().start();

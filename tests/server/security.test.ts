@@ -104,6 +104,26 @@ describe("device credentials", () => {
   });
 });
 
+test("a device re-keyed and back with its new token before the revocation watch ran is not dropped for the change", async () => {
+  const t = await new TestServer({ revocationPollMs: 400 }).start();
+  try {
+    const id = deviceId("sec");
+    const device = await t.connect(id, registerDevice(t.db, id));
+    await device.hello(id);
+    registerDevice(t.db, id, "the-new-token-456", { replace: true });
+    // At once, well inside the watch's period: the new connection replaces the old one.
+    const again = await t.connect(id, "the-new-token-456");
+    await again.hello(id);
+    assert.equal((await device.closed).code, 1000, "the old connection was replaced");
+    await new Promise((r) => setTimeout(r, 600)); // the watch has run and seen the re-key
+    await again.acked(batch({ s: 1 }));
+    assert.equal(t.rejections(id).length, 0);
+    await again.close();
+  } finally {
+    await t.dispose();
+  }
+});
+
 describe("admin credential", () => {
   let t: TestServer;
   let id: string;
