@@ -154,7 +154,12 @@ export const FIELDS: readonly Field[] = Object.freeze(([
   { key: "ntc.sh", pref: "ntc_sh", type: "text", maxLength: 60, default: "", check: checkSteinhartHart, help: "Steinhart-Hart instead of Beta: three points of the part's table, °C:ohms, e.g. 0:31770,25:10000,50:3592" },
   { key: "ntc.series", pref: "ntc_series", type: "int", unit: "ohms", min: 100, max: 1000000, default: 10000, help: "NTC divider's fixed resistor" },
   { key: "ntc.power", pref: "ntc_power", type: "int", unit: "", min: -1, max: 39, default: -1, help: "GPIO that powers the NTC divider only while sampling; -1 if it is always powered" },
-] as Field[]).map((field) => Object.freeze(field)));
+] as Field[]).map((field) => {
+  // Deep: the linker copies any unfrozen object reachable from a preloaded module into RAM.
+  if ("choices" in field) Object.freeze(field.choices);
+  if ("values" in field && field.values) Object.freeze(field.values);
+  return Object.freeze(field);
+}));
 
 export function findField(key: string): Field | undefined {
   for (const field of FIELDS) if (field.key === key) return field;

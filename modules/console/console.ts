@@ -52,7 +52,7 @@ export const PROMPT = "> ";
 const NL = "\r\n";
 const SECRET_SHOWN = "****";
 
-export const COMMANDS: readonly (readonly [name: string, usage: string, help: string])[] = Object.freeze([
+export const COMMANDS: readonly (readonly [name: string, usage: string, help: string])[] = Object.freeze(([
   ["help", "help [keys|<key>]", "this list; the settings; one setting"],
   ["status", "status", "configuration, link, stored readings, last wake"],
   ["get", "get [<key>]", "show one setting, or all"],
@@ -64,7 +64,7 @@ export const COMMANDS: readonly (readonly [name: string, usage: string, help: st
   ["test", "test", "try Wi-Fi and the server with the saved settings"],
   ["reboot", "reboot", "restart"],
   ["factory-reset", "factory-reset yes", "erase every stored setting, then restart"],
-] as const);
+] as const).map((entry) => Object.freeze(entry)));
 
 export class LineConsole {
   #options: ConsoleOptions;

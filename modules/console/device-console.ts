@@ -42,6 +42,8 @@ export function openDeviceConsole(parts: DeviceConsoleParts): LineConsole | unde
   const port = host.openSerial((bytes) => shared?.receive(bytes, host.ticks()), () => output?.drain());
   if (!port) return undefined;
   output = new PortOutput(port);
+  // Uptime from now: mcsim's ticks count from the host's boot, and a board's wrap at 2^32.
+  const startedAt = host.ticks();
 
   const console = new LineConsole({
     output,
@@ -51,7 +53,7 @@ export function openDeviceConsole(parts: DeviceConsoleParts): LineConsole | unde
       version: parts.version,
       boot: parts.boot,
       resetReason: parts.resetReason,
-      uptime: host.ticks(),
+      uptime: (host.ticks() - startedAt) >>> 0,
       link: link.state,
       lastError: link.lastError,
       stored: store.count,

@@ -52,7 +52,7 @@ export interface Transition {
 }
 
 const S = LinkState, E = LinkEvent;
-export const TRANSITIONS: readonly Transition[] = Object.freeze([
+export const TRANSITIONS: readonly Transition[] = Object.freeze(([
   { from: S.Idle, on: E.Start, to: S.JoiningWiFi, action: "joinWifi" },
   { from: S.JoiningWiFi, on: E.WifiUp, to: S.Connecting, action: "connect" },
   { from: S.JoiningWiFi, on: E.WifiDown, to: S.Backoff, action: "retryLater" },
@@ -85,7 +85,7 @@ export const TRANSITIONS: readonly Transition[] = Object.freeze([
   { from: S.Suspended, on: E.RetryDue, to: S.JoiningWiFi, action: "joinWifi" },
   { from: S.Suspended, on: E.ConfigChanged, to: S.JoiningWiFi, action: "joinWifi" },
   { from: "*", on: E.Stop, to: S.Idle, action: "shutDown" },
-] as Transition[]);
+] as Transition[]).map((row) => Object.freeze(row)));
 
 export interface LinkSettings {
   ssid: string;

@@ -14,12 +14,12 @@ import { AckWindow } from "./ack-window";
 export const PROTOCOL_VERSION = 1;
 const WINDOW = 4;
 /** Server error codes that mean "these credentials will not work": stop retrying until they change. */
-const REJECTIONS = ["unauthorized", "revoked", "unknown-device"];
+const REJECTIONS: readonly string[] = Object.freeze(["unauthorized", "revoked", "unknown-device"]);
 /**
  * Server error codes that say nothing against the batch: the session or the server is at fault. The batch
  * is kept and the link reconnects, so it goes again on a fresh session.
  */
-const SESSION_ERRORS = ["no-hello", "bad-seq", "storage"];
+const SESSION_ERRORS: readonly string[] = Object.freeze(["no-hello", "bad-seq", "storage"]);
 
 export interface UplinkOptions {
   host: Host;

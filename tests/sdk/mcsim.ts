@@ -12,14 +12,18 @@ const run = promisify(execFile);
 export const MODDABLE = process.env.MODDABLE;
 export const SKIP_REASON = MODDABLE ? undefined : "MODDABLE is not set: the Moddable SDK tier is skipped (see README, 'Running in the Moddable simulator')";
 
-/** Runs mcconfig -m -p lin on `manifest` with `config` entries (key=value); returns the mc.so path. */
-export async function buildForSimulator(manifest: string, outDir: string, config: Record<string, string | number>): Promise<string> {
+/**
+ * Runs mcconfig -m -p lin on `manifest` with `config` entries (key=value); returns the mc.so path.
+ * `log` hears mcconfig's output (its warnings among it).
+ */
+export async function buildForSimulator(manifest: string, outDir: string, config: Record<string, string | number>, log?: (output: string) => void): Promise<string> {
   mkdirSync(outDir, { recursive: true });
   const bin = join(MODDABLE!, "build", "bin", "lin", "release");
   const args = ["-m", "-p", "lin", "-o", outDir, manifest, ...Object.entries(config).map(([k, v]) => `${k}=${v}`)];
   const env = { ...process.env, PATH: `${bin}:${join(process.cwd(), "node_modules", ".bin")}:${process.env.PATH}` };
   try {
-    await run("mcconfig", args, { env, cwd: join(manifest, ".."), maxBuffer: 64 << 20 });
+    const { stdout, stderr } = await run("mcconfig", args, { env, cwd: join(manifest, ".."), maxBuffer: 64 << 20 });
+    log?.(`${stdout}\n${stderr}`);
   } catch (e) {
     const error = e as { stdout?: string; stderr?: string };
     throw new Error(`mcconfig failed:\n${error.stdout?.slice(-4000)}\n${error.stderr?.slice(-4000)}`);
