@@ -12,6 +12,9 @@
 #define kRTCUserBlock (64)
 #define kRetainedBytes (256)
 
+// Not in the core's user_interface.h; the SDK's own system.c declares it the same way.
+extern void system_deep_sleep_instant(uint32_t time_in_us);
+
 static uint32_t gRetained[kRetainedBytes / 4];
 static uint8_t gLoaded;
 
@@ -38,7 +41,7 @@ void xs_thermocast_power_deep_sleep(xsMachine *the)
 	if (gLoaded)
 		system_rtc_mem_write(kRTCUserBlock, gRetained, kRetainedBytes);
 	// As the SDK's System.deepSleep: sleep from a fresh turn, after the current callback has returned.
-	modMessagePostToMachine(the, NULL, 0, deepSleepDeliver, (void *)us);
+	modMessagePostToMachine(the, NULL, 0, deepSleepDeliver, (void *)(uintptr_t)us);
 }
 
 void xs_thermocast_power_reset_reason(xsMachine *the)
