@@ -16,6 +16,7 @@
  * served, as many as there is room for. The work of pausing and resuming is proportional to the
  * connections that send, not to all connections.
  */
+import { createHistogram, performance, type RecordableHistogram } from "node:perf_hooks";
 import type { BatchRows } from "./db";
 import type { Hello } from "./protocol";
 
@@ -95,9 +96,12 @@ export class CommitQueue {
   readonly maxGroupRows: number;
   readonly highWaterRows: number;
   readonly lowWaterRows: number;
+  /** Each write's time from `enqueue` to its answer, ns (reset it to start a window). */
+  readonly waits: RecordableHistogram = createHistogram();
   #writer: Writer;
   #writes: Write[] = [];
   #dones: Done[] = [];
+  #times: number[] = [];
   #head = 0;
   /** Readings queued here, and those plus the ones handed to the writer and not yet answered. */
   #queuedRows = 0;
@@ -125,6 +129,7 @@ export class CommitQueue {
     const rows = write.kind === "readings" ? write.rows.values.length : 0;
     this.#writes.push(write);
     this.#dones.push(done);
+    this.#times.push(performance.now());
     this.#queuedRows += rows;
     this.#rows += rows;
     if (this.#rows > this.#stats.maxQueuedRows) this.#stats.maxQueuedRows = this.#rows;
@@ -196,22 +201,27 @@ export class CommitQueue {
     }
     const group = writes.slice(start, end);
     const dones = this.#dones.slice(start, end);
+    const times = this.#times.slice(start, end);
     this.#head = end;
     if (this.#head === writes.length) {
       writes.length = 0;
       this.#dones.length = 0;
+      this.#times.length = 0;
       this.#head = 0;
     } else if (this.#head > 4096 && this.#head * 2 > writes.length) {
       writes.splice(0, this.#head);
       this.#dones.splice(0, this.#head);
+      this.#times.splice(0, this.#head);
       this.#head = 0;
     }
     this.#queuedRows -= rows;
     this.#inFlight += group.length;
-    this.#writer.commit(group, rows, (outcomes, figures) => this.#committed(dones, rows, outcomes, figures));
+    this.#writer.commit(group, rows, (outcomes, figures) => this.#committed(dones, times, rows, outcomes, figures));
   }
 
-  #committed(dones: Done[], rows: number, outcomes: Outcome[], group: GroupFigures | undefined): void {
+  #committed(dones: Done[], times: number[], rows: number, outcomes: Outcome[], group: GroupFigures | undefined): void {
+    const now = performance.now();
+    for (const time of times) this.waits.record(Math.max(1, Math.round((now - time) * 1e6)));
     const stats = this.#stats;
     if (group !== undefined) {
       stats.groups++;

@@ -191,9 +191,9 @@ export class TelemetryDb {
    * checkpointer thread this connection starts (checkpointer.ts). "here": this connection, as SQLite does
    * by default (one-shot commands). "elsewhere": another connection's checkpointer (the writer thread's
    * connection, writer-thread.ts); this one checkpoints only as a backstop. `mustExist`: open a database
-   * another connection made, never create one.
+   * another connection made, never create one. `cacheMb`: the page cache's limit (default 64).
    */
-  constructor(path: string, options: { checkpoints?: "thread" | "here" | "elsewhere"; mustExist?: boolean } = {}) {
+  constructor(path: string, options: { checkpoints?: "thread" | "here" | "elsewhere"; mustExist?: boolean; cacheMb?: number } = {}) {
     if (path !== ":memory:" && !options.mustExist) mkdirSync(dirname(path), { recursive: true });
     const sqlite = new Database(path, { fileMustExist: options.mustExist ?? false });
     sqlite.pragma("journal_mode = WAL");
@@ -203,7 +203,7 @@ export class TelemetryDb {
     // Readings go into two B-trees (the key and the time index), each touched at one leaf per device: with
     // thousands of devices the default 2 MB page cache misses on nearly every insert. 64 MB (a limit, not an
     // allocation) took SQLite alone from ~250 000 to ~370 000 rows/s with 10 000 devices (bench/server).
-    sqlite.pragma("cache_size = -65536");
+    sqlite.pragma(`cache_size = ${-1024 * (options.cacheMb ?? 64)}`);
     const checkpoints = options.checkpoints ?? "thread";
     if (path !== ":memory:" && checkpoints !== "here") {
       // Checkpoints move to a worker thread (checkpointer.ts); the committing connection checkpoints only

@@ -7,6 +7,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createServer as createTlsServer } from "node:https";
 import type { AddressInfo, Socket } from "node:net";
+import type { RecordableHistogram } from "node:perf_hooks";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, type WebSocket } from "ws";
 import { AdminCredential, newAdminToken, sameOrigin } from "./admin";
@@ -50,6 +51,8 @@ export interface ServerOptions {
    * default when `now` is given: a virtual clock waits only for work it can see on this thread).
    */
   writer?: "thread" | "inline";
+  /** Under load the writer thread starts a commit at most this often, ms (writer.ts; default 5). */
+  commitIntervalMs?: number;
   /** How often a revoke made by another process (the CLI) is looked for, ms. Default 1000. */
   revocationPollMs?: number;
   /** Dashboard device-list updates are coalesced over this many ms. Default 500. */
@@ -69,6 +72,8 @@ export interface RunningServer {
   loginUrl: string;
   /** Group-commit figures: queue depth, group sizes, commit times, paused connections. */
   stats(): CommitStats & { connections: number; dashboards: number };
+  /** Each device write's time from being queued to being answered (committed or failed), ns; `reset()` starts a window. */
+  commitWaits: RecordableHistogram;
   /** Stops reading and acking, commits what was read, closes every connection (1001), then the database. */
   close(): Promise<void>;
 }
@@ -101,17 +106,20 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const secure = options.tls !== undefined;
   const adminToken = options.adminToken ?? process.env.THERMOCAST_ADMIN_TOKEN ?? newAdminToken();
   const admin = new AdminCredential(adminToken);
-  const db = new TelemetryDb(options.dbPath);
+  const threaded = (options.writer ?? (options.dbPath === ":memory:" || options.now !== undefined ? "inline" : "thread")) === "thread";
+  if (threaded && options.dbPath === ":memory:") throw new Error("a memory database cannot be shared with a writer thread: writer \"inline\"");
+  // With a writer thread this connection mostly reads, and SQLite drops a connection's page cache when
+  // another one has committed: a large cache here would only hold memory (~1 KB a device at 10 000).
+  const db = new TelemetryDb(options.dbPath, { cacheMb: threaded ? 2 : undefined });
   const sessions = new Map<string, DeviceSession>();
   let closing = false;
   const maxGroupRows = options.maxGroupRows ?? DEFAULT_MAX_GROUP_ROWS;
-  const threaded = (options.writer ?? (options.dbPath === ":memory:" || options.now !== undefined ? "inline" : "thread")) === "thread";
-  if (threaded && options.dbPath === ":memory:") throw new Error("a memory database cannot be shared with a writer thread: writer \"inline\"");
   let writer: Writer;
   try {
     writer = threaded
       ? await ThreadWriter.start(options.dbPath, {
         maxGroupRows,
+        commitIntervalMs: options.commitIntervalMs,
         onError: (error) => log({ level: "error", event: "writer-stopped", msg: error.message }),
       })
       : new InlineWriter(db);
@@ -324,6 +332,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     adminToken,
     loginUrl: `${url}/login#token=${adminToken}`,
     stats: () => ({ ...commits.stats(), connections: sessions.size, dashboards: live.viewers }),
+    commitWaits: commits.waits,
     close,
   };
 }

@@ -12,8 +12,14 @@
  * before the devices connected to after (both after a GC), divided by the devices.
  *
  *   BENCH_DEVICES=10000 BENCH_CLIENTS=4 BENCH_SCALE=1 npm run bench:server   (BENCH_SCALE scales every phase's duration)
+ *   BENCH_WRITER=inline (commits on the event loop instead of the writer thread), BENCH_COMMIT_INTERVAL_MS=N
+ *
+ * Every phase also says where the time went: CPU of the server process (all threads), of its event loop, of
+ * the writer's transactions, of the clients and of every other process on the machine (/proc/stat), and
+ * how late the event loops ran; the numbers are only comparable between runs on an equally quiet machine.
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { fileURLToPath } from "node:url";
 import { DEFAULT_MAX_GROUP_ROWS as MAX_GROUP_ROWS } from "../../server/commit";
@@ -55,19 +61,33 @@ interface Memory { rss: number; heapUsed: number }
 interface Stats {
   walBytes?: number; rows: number; groups: number; maxGroupRows: number; maxCommitMs: number; commitMs: number; maxQueuedRows: number;
   pauses: number; connections: number; frames?: number;
-  cpuMs: number; loopBusyMs: number; loopDelayP99: number; loopDelayMax: number;
+  cpuMs: number; loopBusyMs: number; loopDelayP99: number; loopDelayMax: number; commitWaitP50: number; commitWaitP99: number;
 }
 interface RunResult { sent: number; acked: number; ackedRows: number; seconds: number; latencies: string; unacked: number; errors: number; closes: number; cpuMs: number; loopDelayP99: number; loopDelayMax: number }
+
+/** The machine's busy and total CPU time so far, in clock ticks (Linux /proc/stat); undefined elsewhere. */
+function machineCpu(): { busy: number; total: number } | undefined {
+  try {
+    const [, ...fields] = readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).map(Number);
+    const [user, nice, system, idle, iowait, irq, softirq, steal] = fields;
+    return { busy: user + nice + system + irq + softirq + steal, total: user + nice + system + idle + iowait + irq + softirq + steal };
+  } catch {
+    return undefined;
+  }
+}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const fmt = (n: number, digits = 0) => Number.isFinite(n) ? n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits }) : "—";
 
-async function sqliteAlone(): Promise<{ rowsPerSecond: number; groupRows: number; maxCommitMs: number }> {
+async function sqliteAlone(): Promise<{ rowsPerSecond: number; groupRows: number; maxCommitMs: number; machineCpu: number }> {
+  const machine0 = machineCpu();
   const proc = new Process(here("./sqlite-only.ts"), [String(DEVICES), String(8000 * SCALE)], "pipe");
   let out = "";
   proc.child.stdout!.on("data", (chunk) => (out += chunk));
   await proc.exited();
-  return JSON.parse(out.trim().split("\n").at(-1)!);
+  const machine1 = machineCpu();
+  const machine = machine0 && machine1 ? (100 * cpus().length * (machine1.busy - machine0.busy)) / (machine1.total - machine0.total) : NaN;
+  return { ...JSON.parse(out.trim().split("\n").at(-1)!), machineCpu: machine };
 }
 
 async function startClients(port: number): Promise<Process[]> {
@@ -88,9 +108,11 @@ async function load(target: Process, clients: Process[], run: { durationMs: numb
   const results = Promise.all(clients.map((c) => c.request<RunResult>({ cmd: "run", ...run })));
   await sleep(run.warmupMs);
   const before = await target.request<Stats>({ cmd: "stats" });
+  const machine0 = machineCpu();
   const t0 = performance.now();
   await sleep(run.durationMs - run.warmupMs);
   const after = await target.request<Stats>({ cmd: "stats" });
+  const machine1 = machineCpu();
   const seconds = (performance.now() - t0) / 1000;
   const done = await results;
   const latencies = Float64Array.from(done.flatMap((r) => [...new Float64Array(Buffer.from(r.latencies, "base64").buffer.slice(0))])).sort();
@@ -111,6 +133,8 @@ async function load(target: Process, clients: Process[], run: { durationMs: numb
     loopBusy: (100 * (after.loopBusyMs - before.loopBusyMs)) / (seconds * 1000),
     inCommits: (100 * (after.commitMs - before.commitMs)) / (seconds * 1000),
     clientCpu: (100 * done.reduce((n, r) => n + r.cpuMs, 0)) / run.durationMs,
+    // All processes on the machine, in % of one core: what is not the server's or the clients' is others'.
+    machineCpu: machine0 && machine1 ? (100 * cpus().length * (machine1.busy - machine0.busy)) / (machine1.total - machine0.total) : NaN,
     clientLoopDelayP99: Math.max(...done.map((r) => r.loopDelayP99)),
     clientLoopDelayMax: Math.max(...done.map((r) => r.loopDelayMax)),
     rowsPerGroup: (after.rows - before.rows) / Math.max(1, after.groups - before.groups),
@@ -122,8 +146,9 @@ async function load(target: Process, clients: Process[], run: { durationMs: numb
 }
 
 function whereTimeGoes(r: Awaited<ReturnType<typeof load>>): string {
-  return `     CPU, % of one core (${cpus().length} cores): server ${fmt(r.serverCpu)} (event loop busy ${fmt(r.loopBusy)}, writer in transactions ${fmt(r.inCommits)}), ` +
-    `clients ${fmt(r.clientCpu)}; event-loop delay p99/max: server ${fmt(r.after.loopDelayP99, 1)}/${fmt(r.after.loopDelayMax, 1)} ms, ` +
+  return `     commit queue, from a write queued to its answer: p50 ${fmt(r.after.commitWaitP50, 1)} ms, p99 ${fmt(r.after.commitWaitP99, 1)} ms\n` +
+    `     CPU, % of one core (${cpus().length} cores): server ${fmt(r.serverCpu)} (event loop busy ${fmt(r.loopBusy)}, writer in transactions ${fmt(r.inCommits)}), ` +
+    `clients ${fmt(r.clientCpu)}, other processes ${fmt(r.machineCpu - r.serverCpu - r.clientCpu)}; event-loop delay p99/max: server ${fmt(r.after.loopDelayP99, 1)}/${fmt(r.after.loopDelayMax, 1)} ms, ` +
     `clients ${fmt(r.clientLoopDelayP99, 1)}/${fmt(r.clientLoopDelayMax, 1)} ms`;
 }
 
@@ -141,7 +166,8 @@ async function main() {
 
   console.log("1. SQLite alone (same schema and statements, WAL, synchronous=FULL, grouped commits)");
   const sqlite = await sqliteAlone();
-  console.log(`  ${fmt(sqlite.rowsPerSecond)} rows/s in groups of ${fmt(sqlite.groupRows)} rows (longest commit ${fmt(sqlite.maxCommitMs, 1)} ms)\n`);
+  console.log(`  ${fmt(sqlite.rowsPerSecond)} rows/s in groups of ${fmt(sqlite.groupRows)} rows (longest commit ${fmt(sqlite.maxCommitMs, 1)} ms); ` +
+    `the machine was busy ${fmt(sqlite.machineCpu)}% of one core meanwhile (this process included)\n`);
 
   console.log("2. bare ws server: parses and acks each batch, stores nothing");
   let target = new Process(here("./target.ts"));
@@ -156,7 +182,7 @@ async function main() {
   console.log(`  ${fmt(bare.ackedPerSecond)} readings/s acked (${fmt(bare.framesPerSecond)} frames/s); ack p50 ${fmt(bare.p50, 1)} ms, p99 ${fmt(bare.p99, 1)} ms\n`);
   await stop(target, clients);
 
-  console.log("3. thermocast server (SQLite file, WAL, synchronous=FULL, group commit, auth, limits)");
+  console.log(`3. thermocast server (SQLite file, WAL, synchronous=FULL, group commit on ${process.env.BENCH_WRITER === "inline" ? "the event loop" : "the writer thread"}, auth, limits)`);
   // BENCH_PROFILE=DIR: a V8 CPU profile of the server process, for Chrome DevTools.
   target = new Process(here("./target.ts"), [], "inherit", process.env.BENCH_PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : []);
   await target.next();

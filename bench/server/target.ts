@@ -65,6 +65,8 @@ process.on("message", async (command: Command) => {
         adminToken: "bench-admin-token",
         // Every device of the bench connects from 127.0.0.1.
         maxConnectionsPerAddress: 0,
+        writer: (process.env.BENCH_WRITER as "thread" | "inline" | undefined),
+        commitIntervalMs: process.env.BENCH_COMMIT_INTERVAL_MS === undefined ? undefined : Number(process.env.BENCH_COMMIT_INTERVAL_MS),
       });
       const db = server.db;
       db.inTransaction(() => {
@@ -78,7 +80,14 @@ process.on("message", async (command: Command) => {
       return reply({ ...process.memoryUsage() });
     case "stats": {
       const wal = work ? join(work, "bench.db-wal") : "";
-      const figures = { ...cpu(), frames, walBytes: existsSync(wal) ? statSync(wal).size : 0 };
+      const waits = server?.commitWaits;
+      const figures = {
+        ...cpu(), frames, walBytes: existsSync(wal) ? statSync(wal).size : 0,
+        // Inside the server: from a write being queued to its answer (the rest of an ack's latency is
+        // sockets, scheduling and the clients).
+        commitWaitP50: (waits?.percentile(50) ?? NaN) / 1e6, commitWaitP99: (waits?.percentile(99) ?? NaN) / 1e6,
+      };
+      waits?.reset();
       loopDelay.reset();
       return reply(server ? { ...server.stats(), ...figures } : { ...figures, rows: 0 });
     }
