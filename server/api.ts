@@ -9,7 +9,8 @@
  *   GET  /api/devices/:id                     one device: summary, hello figures and config push state
  *   GET  /api/devices/:id/readings?from=&to=&last=&format=json|csv
  *                                             readings dated in [from, to) epoch ms, oldest first;
- *                                             `last=N` keeps only the newest N
+ *                                             `last=N` keeps only the newest N; without it the whole
+ *                                             range, sent in pages (READINGS_PAGE_ROWS)
  *   POST /api/devices/:id/config  {"set":{}}  202 {id, state: "sent" | "pending"}
  *   GET  /api/config/fields                   the pushable settings of config/schema.ts, for the form
  *
@@ -260,19 +261,54 @@ function intParam(params: URLSearchParams, name: string, fallback: number, min: 
   return value;
 }
 
-function sendReadings(db: TelemetryDb, deviceId: string, params: URLSearchParams, res: ServerResponse): void {
+/**
+ * A range without `last` is sent in pages of this many readings, one short query and one write each, with
+ * a turn of the event loop in between: a long export never holds up acks for long (one page ≈ 5 ms). Each
+ * page is read in a transaction of its own, in the readings' order, from where the last one ended.
+ */
+export const READINGS_PAGE_ROWS = 5000;
+
+async function sendReadings(db: TelemetryDb, deviceId: string, params: URLSearchParams, res: ServerResponse): Promise<void> {
   const from = intParam(params, "from", 0, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
   const to = intParam(params, "to", Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
   const last = params.has("last") ? intParam(params, "last", 0, 1, MAX_LAST) : undefined;
   const format = params.get("format") ?? "json";
   if (format !== "json" && format !== "csv") throw new HttpError(400, "format must be json or csv");
-  const rows = db.readings(deviceId, from, to, last);
-  if (format === "json") return sendJson(res, 200, rows.map(readingJson));
-  res.writeHead(200, {
-    "content-type": "text/csv; charset=utf-8",
-    "content-disposition": `attachment; filename="${deviceId}.csv"`,
+  if (last !== undefined && format === "json") return sendJson(res, 200, db.readings(deviceId, from, to, last).map(readingJson));
+  res.writeHead(200, format === "json"
+    ? { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" }
+    : { "content-type": "text/csv; charset=utf-8", "content-disposition": `attachment; filename="${deviceId}.csv"` });
+  if (last !== undefined) return void res.end(readingsCsv(db.readings(deviceId, from, to, last)));
+  let text = format === "json" ? "[" : `${CSV_HEADER}\n`;
+  let after: ReadingRow | undefined;
+  for (;;) {
+    const rows = db.readingsPage(deviceId, from, to, after, READINGS_PAGE_ROWS);
+    if (format === "json") text += (after === undefined ? "" : rows.length > 0 ? "," : "") + rows.map((r) => JSON.stringify(readingJson(r))).join(",");
+    else text += csvLines(rows);
+    if (rows.length < READINGS_PAGE_ROWS) break;
+    after = rows[rows.length - 1];
+    if (!(await written(res, text))) return; // the client went away
+    text = "";
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  res.end(format === "json" ? `${text}]` : text);
+}
+
+/** Writes `text`; resolves once the response can take more (true), or when it has closed (false). */
+function written(res: ServerResponse, text: string): Promise<boolean> {
+  if (res.destroyed) return Promise.resolve(false);
+  if (res.write(text)) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const done = (ok: boolean) => () => {
+      res.off("drain", drained);
+      res.off("close", closed);
+      resolve(ok);
+    };
+    const drained = done(true);
+    const closed = done(false);
+    res.once("drain", drained);
+    res.once("close", closed);
   });
-  res.end(readingsCsv(rows));
 }
 
 export function readingJson(r: ReadingRow) {
@@ -282,12 +318,15 @@ export function readingJson(r: ReadingRow) {
 export const CSV_HEADER = "t,iso,boot,channel,idx,celsius,fault";
 
 export function readingsCsv(rows: readonly ReadingRow[]): string {
-  const lines = [CSV_HEADER];
-  for (const r of rows) {
-    // Fault names are [a-z-] only, so no field needs quoting.
-    lines.push(`${r.t},${new Date(r.t).toISOString()},${r.boot},${r.channel},${r.idx},${r.centi === null ? "" : r.centi / 100},${r.fault ?? ""}`);
-  }
-  return lines.join("\n") + "\n";
+  return `${CSV_HEADER}\n${csvLines(rows)}`;
+}
+
+/** One line per reading, each ending in a newline. */
+function csvLines(rows: readonly ReadingRow[]): string {
+  let text = "";
+  // Fault names are [a-z-] only, so no field needs quoting.
+  for (const r of rows) text += `${r.t},${new Date(r.t).toISOString()},${r.boot},${r.channel},${r.idx},${r.centi === null ? "" : r.centi / 100},${r.fault ?? ""}\n`;
+  return text;
 }
 
 async function readBody(req: IncomingMessage): Promise<Buffer> {

@@ -162,6 +162,10 @@ function prepareStatements(sqlite: Database.Database) {
     counted: sqlite.prepare("UPDATE devices SET reading_count = reading_count + ?, last_seen = ? WHERE id = ?"),
     readings: sqlite.prepare<[string, number, number], ReadingRow>(`SELECT device_id, boot, channel, idx, t, centi, fault
       FROM readings WHERE device_id = ? AND t >= ? AND t < ? ORDER BY t, channel, boot, idx`),
+    // Keyset paging in the readings' order: the page after the row (t, channel, boot, idx).
+    readingsAfter: sqlite.prepare<[string, number, number, number, number, number, number, number], ReadingRow>(`SELECT device_id, boot, channel, idx, t, centi, fault
+      FROM readings WHERE device_id = ? AND t >= ? AND (t, channel, boot, idx) > (?, ?, ?, ?) AND t < ?
+      ORDER BY t, channel, boot, idx LIMIT ?`),
     lastReadings: sqlite.prepare<[string, number, number, number], ReadingRow>(`SELECT * FROM (
       SELECT device_id, boot, channel, idx, t, centi, fault FROM readings WHERE device_id = ? AND t >= ? AND t < ?
       ORDER BY t DESC, channel DESC, boot DESC, idx DESC LIMIT ?) ORDER BY t, channel, boot, idx`),
@@ -400,6 +404,15 @@ export class TelemetryDb {
     return last === undefined
       ? this.#statements.readings.all(deviceId, from, to)
       : this.#statements.lastReadings.all(deviceId, from, to, last);
+  }
+
+  /**
+   * Readings dated in [from, to) that come after `after` in their order (t, channel, boot, idx), at most
+   * `limit`: a page. Without `after`, the first page.
+   */
+  readingsPage(deviceId: string, from: number, to: number, after: Reading | undefined, limit: number): ReadingRow[] {
+    const [t, channel, boot, idx] = after === undefined ? [from, -1, -1, -1] : [after.t, after.channel, after.boot, after.idx];
+    return this.#statements.readingsAfter.all(deviceId, from, t, channel, boot, idx, to, limit);
   }
 
   addConfigPush(deviceId: string, set: PushedConfig, now: number): ConfigPushRow {

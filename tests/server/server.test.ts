@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { after, before, describe, test } from "node:test";
 import Database from "better-sqlite3";
+import { READINGS_PAGE_ROWS } from "../../server/api";
 import { listDevices, registerDevice, revokeDevice } from "../../server/cli";
 import { NOW, TestServer, batch, deviceId, hello } from "./harness";
 
@@ -138,6 +139,29 @@ describe("reference server", () => {
     assert.equal(health.ok, true);
     assert.ok((health.devices as number) >= 1 && (health.connections as number) >= 1, JSON.stringify(health));
     await device.close();
+  });
+
+  test("API: a long range is sent in pages, every reading once and in order, JSON and CSV alike", async () => {
+    const id = deviceId("pages");
+    registerDevice(t.db, id);
+    // Two channels on the same times (the order's ties), over more than two pages.
+    const n = Math.ceil(READINGS_PAGE_ROWS * 1.2);
+    const values = Array.from({ length: n }, (_, j) => j % 3000);
+    for (const channel of [0, 1])
+      t.db.storeReadings(id, { boot: 1, channel, idx: 0, oldest: NOW - n * 1000, stepMs: 1000, values, faults: values.map(() => null) }, NOW);
+    const rows = t.db.readings(id, 0, Number.MAX_SAFE_INTEGER);
+    assert.equal(rows.length, 2 * n);
+    const key = (r: { t: number; channel: number; idx: number }) => `${r.t}/${r.channel}/${r.idx}`;
+    const json = (await t.getJson(`/api/devices/${id}/readings`)) as { t: number; channel: number; idx: number }[];
+    assert.deepEqual(json.map(key), rows.map(key));
+    const csv = (await (await t.api(`/api/devices/${id}/readings?format=csv`)).text()).trimEnd().split("\n");
+    assert.equal(csv.length, 1 + 2 * n);
+    assert.deepEqual(csv.slice(1).map((line) => { const [time, , , channel, idx] = line.split(","); return `${time}/${channel}/${idx}`; }), rows.map(key));
+    // A range that ends on a page boundary, and an empty one.
+    const to = rows[READINGS_PAGE_ROWS].t;
+    const part = (await t.getJson(`/api/devices/${id}/readings?to=${to}`)) as { t: number }[];
+    assert.deepEqual(part.map((r) => r.t), rows.filter((r) => r.t < to).map((r) => r.t));
+    assert.deepEqual(await t.getJson(`/api/devices/${id}/readings?from=${NOW}`), []);
   });
 
   test("the dashboard is served, with uPlot from node_modules", async () => {
