@@ -36,8 +36,8 @@ row("the same delta batch built by string concatenation (60)", fixed(c.concat60)
 console.log("\nCompute per batch: BatchEncoder.encode + text() (units)");
 for (const n of [1, 10, 60] as const) row(`batch of ${n}`, String(c.encodeBatch[n]), `${fixed(c.encodeBatch[n] / n)} a reading`);
 row("batch of 120", String(c.encodeBatch120), `${fixed(c.encodeBatch120 / 120)} a reading`);
-row("  fixed per batch", fixed(envelope, 0), "the envelope (one template literal), the base, the calls");
-row("  each further reading (120 vs 60)", fixed(marginal), "fast path: a table lookup a reading, 20 to a fromCharCode call");
+row("  fixed per batch", fixed(envelope, 0), "the envelope (one concatenation), the base, the calls");
+row("  each further reading (120 vs 60)", fixed(marginal), "fast pass: a table lookup a reading, up to 60 through one view");
 row("  text() at 60", String(c.encodeBatch[60] - c.encodeBytesOnly60), "encode builds the frame string; text() returns it");
 row("60 readings, all faults (a disconnected probe)", String(c.encodeFaults60), `${fixed(c.encodeFaults60 / 60)} a reading: the careful path`);
 row("60 readings, all two-character deltas (a steep ramp)", String(c.encodeSteep60), `${fixed(c.encodeSteep60 / 60)} a reading: the careful path`);

@@ -5,8 +5,9 @@
  *
  * They were measured against the first BatchEncoder, which wrote the envelope a character at a time
  * (~4,500 units a batch), spent ~88 units a reading in its loop and ~7 a character in text()
- * (String.fromCharCode.apply). BatchEncoder has since taken suggestion 1's template envelope and straight
- * segments, and goes further (see its header): at batch 60 it costs less than either.
+ * (String.fromCharCode.apply). BatchEncoder has since taken suggestion 1's one-piece envelope (now a
+ * concatenation, cheaper in XS than a template literal) and its straight reading of the ring, and goes further
+ * (see its header): at batch 60 it costs less than either at send time.
  *
  * 1. EnvelopeTemplateEncoder: the envelope as one template literal (number to text is native), the readings
  *    in a tight loop (no wrap test: at most two straight segments; one-character deltas from a 32-entry
@@ -14,7 +15,11 @@
  * 2. TokensAtAppend: the store keeps, beside each value, its token (the delta from the value before it,
  *    computed once in append, where that value is at hand); a batch's text is then a native copy of the
  *    tokens. The per-reading work moves to append, and is paid once even when a batch is sent again after
- *    a reconnect; encoding does none.
+ *    a reconnect; encoding does none. Not taken: in battery mode the store lives in memory that survives
+ *    deep sleep, checked by a CRC of its values (modules/power/retained.ts); tokens kept beside them would
+ *    need a byte a reading more of that memory and the same check, or be worked out again after each wake,
+ *    which is the encoding work again. And a copy out of a typed array costs XS ~6 units a character
+ *    (apply reads each element through the generic path), so the send side would still cost ~10 a reading.
  */
 import type { BatchHeader } from "../modules/protocol/batch";
 import { ALPHABET, FAULT_BASE, FAULT_CODES, FAULT_LIMIT } from "../modules/protocol/values";

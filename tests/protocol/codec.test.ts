@@ -74,3 +74,31 @@ test("a 60-reading batch costs under 2.5 bytes a reading on the wire, framing in
   const clientFrameHeader = payload < 126 ? 6 : 8; // masked client frame
   assert.ok((payload + clientFrameHeader) / 60 <= 2.5, `${(payload + clientFrameHeader) / 60} bytes a reading`);
 });
+
+test("round trip from many starts of a ring that wraps: long runs, long deltas, faults and values next to the fault codes", () => {
+  let seed = 4242;
+  const random = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x80000000);
+  const ring = new Int16Array(300);
+  let t = -32752;
+  for (let i = 0; i < ring.length; i++) {
+    if (i === 60) t = 2000; // first next to the fault codes, then a room
+    if (i === 200) t = -16300; // a long fall by the largest one-character step
+    const fault = random() < (i < 60 ? 0.3 : 0.1);
+    const step = i >= 200 ? -16 : random() < 0.05 ? Math.floor((random() - 0.5) * 3000) : Math.floor((random() - 0.5) * 30);
+    if (fault) ring[i] = faultValue(Math.floor(random() * 9) as FaultKind);
+    else ring[i] = t = Math.max(-32752, Math.min(32767, t + step));
+  }
+  const encoder = new BatchEncoder(120);
+  for (let start = 0; start < ring.length; start += 13) {
+    for (const n of [1, 4, 10, 59, 60, 61, 120]) {
+      encoder.encode({ seq: 1, boot: 1, index: 0, interval: 1, age: 0, time: 0, channel: 0 }, ring, start, n);
+      const frame = JSON.parse(encoder.text());
+      const decoded = decodeValues(frame.v, frame.b, frame.n);
+      for (let j = 0; j < n; j++) {
+        const value = ring[(start + j) % ring.length];
+        if (value < -32752) assert.equal(decoded.faults[j], FAULT_NAMES[value + 32768], `start ${start}, n ${n}, reading ${j}`);
+        else assert.equal(decoded.values[j], value, `start ${start}, n ${n}, reading ${j}`);
+      }
+    }
+  }
+});
