@@ -1,23 +1,35 @@
 /*
  * Batch frame encoder (docs/protocol.md, frame `b`), shaped by XS's costs: its meter charges about a unit a
  * bytecode (a call, and each argument passed, several), while native work is cheap per character.
- * - Readings whose delta fits one character, nearly all of a real probe's, go up to SPAN at a time through one
- *   view of the ring (`subarray`, so that each is read at a constant index) into String.fromCharCode calls of
- *   table lookups: a read, a subtraction, a mask and a lookup a reading, no branch. A native scan (`indexOf`)
- *   then finds the readings the table had no character for ("\0").
- * - A longer delta is written in place, since the characters after it were computed from its value. A fault or
- *   a value near the fault codes hands over to the careful path, a reading at a time, which hands back after a
- *   one-character reading.
+ * - Readings whose delta is in −64…63 (every one-character token, and the two-character ones of steps up to
+ *   0.64 °C: nearly all of a real probe's) go up to SPAN at a time through one view of the ring (`subarray`, so
+ *   that each is read at a constant index) into a `+` chain of table lookups, one per block of 10, 10, 20 and
+ *   20 readings: a read, a subtraction, a mask, a lookup and a concatenation a reading, no branch, no call. The
+ *   table holds strings, so a two-character token costs what a one-character one does.
+ * - A delta the table has no token for reads undefined, which `+` writes as "undefined"; a native scan finds
+ *   its "un" (no token has an "n" after a "u"). The readings before it are kept, the missed one (a longer
+ *   delta, a fault) goes to the careful path, a reading at a time, which hands back to a fast pass after a
+ *   reading the table has.
  * - The envelope is one concatenation (number to text is native; a template literal costs XS more).
  * A batch that wraps round the ring is first copied out straight, by native copies into a buffer kept for it.
  * The frame is one string, as the WebSocket sends it.
  *
- * Cost (`npm run bench`): 1,330 units a batch of 60, 22.2 a reading. 840 of them are the lookups, 14 a reading,
- * the least a lookup a reading costs in XS: the typed-array read 5 (four bytecodes and its getter's unit),
- * keeping the value for the next delta 1, the subtraction 2, the mask 2 (a negative key would be interned as a
- * property name), the lookup 3, fromCharCode 1 a character. The bench's XS compiles with line information, a
- * unit for each source line a lookup sits on (60; a release build has none). The one two-character delta in
- * the bench's 60 costs ~100, the envelope ~55, the call and the bench's own code ~50.
+ * Cost (`npm run bench`): 1,143 units a batch of 60, 19.05 a reading (423 a batch of 10, 271 of 1). 840 of
+ * them are the lookups, 14 a reading, the least a lookup costs in XS: the typed-array read 5 (four bytecodes
+ * and its getter's unit), keeping the value for the next delta 1, the subtraction 2, the mask 2 (a negative
+ * key is interned as a property name, for good, on a typed array as on an object: measured), the lookup 3,
+ * the `+` 1. The bench's XS compiles with line information, a unit each time a new source line runs; esbuild,
+ * the bench's bundler, prints a `+` chain on one line, so the lookups pay none (String.fromCharCode calls, one
+ * argument a line, paid ~60 at 60, and 6 a call). Fixed, ~300: the bench's call and text() ~59, the checks
+ * and the set-up before a pass ~75, the view ~28, the blocks ~40, the scan and the end of the pass ~40, the
+ * envelope ~54. Each block starts from "" (2 units) so that its pieces are short-lived strings of at most 20
+ * readings, not of the whole pass.
+ * A miss costs more than the pass it is in: the readings before it are counted again by their tokens' lengths
+ * (~25 each) and the pass after it starts afresh. A jump of more than 0.64 °C at reading 30 of 60 costs ~3,190
+ * units, a fault there ~3,100 (~1,430 and ~2,220 when a miss was mended in place, before the string table).
+ * The bench's data has none: its one two-character delta is in the table. The table has 128 entries (frozen:
+ * in flash on the boards).
+ * Measured and dropped: a Uint8Array table indexed by delta + 16 (a unit more a reading, and no safer).
  */
 import { ALPHABET, FAULT_BASE, FAULT_CODES, FAULT_LIMIT } from "./values";
 
@@ -37,10 +49,12 @@ export interface BatchHeader {
 
 /** The most readings a batch may hold (docs/protocol.md, `n`). */
 const MAX_READINGS = 1024;
-/** Readings a fast pass reads through one view, in fromCharCode calls of 10, 10, 20 and 20: as many as it needs. */
+/** Readings a fast pass reads through one view, in blocks of 10, 10, 20 and 20: as many as it needs. */
 const SPAN = 60;
-/** Below this many readings left, the careful path (~70 units a reading) costs less than a fast pass (~225 for 10). */
+/** Below this many readings left, the careful path (~70 units a reading) costs less than a fast pass (~230 for 10). */
 const FAST_WORTH = 4;
+/** The table holds the token of each delta −TABLE_DELTA…TABLE_DELTA − 1: one character up to ±16, two beyond. */
+const TABLE_DELTA = 64;
 /**
  * Deltas are looked up by their low 17 bits: a negative delta d is key 131072 + d, and the deltas two
  * int16 values can have (±65535) never collide. The mask is then all the arithmetic a lookup needs, and a
@@ -48,19 +62,11 @@ const FAST_WORTH = 4;
  */
 const DELTA_KEY = 0x1ffff;
 /**
- * Char code of the one-character token of each delta −16…15 (zig-zag 0…31, the alphabet's first 32
- * characters), by delta key. Any other delta reads a missing key: undefined, which fromCharCode writes as "\0".
+ * A fast pass starts from a value at or above this (−289.12 °C). A step the table has moves at most 64, so
+ * each of the first SPAN − 1 readings a pass reaches by such steps stays at FAULT_LIMIT + 64 or above: a fault
+ * after one of them is more than 64 away, so it always misses the table.
  */
-const ONE_CHAR: Readonly<Record<number, number>> = oneCharacterTable((zigzag) => ALPHABET.charCodeAt(zigzag));
-/** The same tokens as strings, for the careful path. */
-const ONE_TOKEN: Readonly<Record<number, string | undefined>> = oneCharacterTable((zigzag) => ALPHABET[zigzag]);
-/**
- * A fast pass starts from a value at or above this (−163.68 °C). A one-character step moves at most 16, so
- * every reading a pass reaches by such steps within a batch stays at FAULT_LIMIT + 16 or above: a fault after
- * it is more than 16 away, so it always misses the table. A longer delta is only written in place to a value
- * at or above this, which starts the count again.
- */
-const RUN_SAFE = FAULT_LIMIT + 16 * MAX_READINGS;
+const RUN_SAFE = FAULT_LIMIT + TABLE_DELTA * SPAN;
 /** `~` and the fault's code, by fault value − FAULT_BASE (kinds past FAULT_CODES write "\0", as they always have). */
 const FAULT_TOKENS: readonly string[] = Object.freeze(
   Array.from({ length: FAULT_LIMIT - FAULT_BASE }, (_, kind) =>
@@ -68,12 +74,6 @@ const FAULT_TOKENS: readonly string[] = Object.freeze(
 );
 /** The alphabet as one-character strings (indexing ALPHABET would make a new string each time). */
 const CHARS: readonly string[] = Object.freeze(ALPHABET.split(""));
-
-function oneCharacterTable<T>(token: (zigzag: number) => T): Readonly<Record<number, T>> {
-  const table: Record<number, T> = {};
-  for (let delta = -16; delta < 16; delta++) table[delta & DELTA_KEY] = token(delta < 0 ? -2 * delta - 1 : 2 * delta);
-  return Object.freeze(table);
-}
 
 /**
  * The token of a delta outside −16…15: zig-zag, then 5 bits a character, least significant group first
@@ -83,7 +83,7 @@ function longToken(delta: number): string {
   return zigzagToken(delta < 0 ? -2 * delta - 1 : 2 * delta);
 }
 
-/** The token of a zig-zag value of 32 or more (the fast pass inlines its two-character case). */
+/** The token of a zig-zag value of 32 or more. */
 function zigzagToken(zigzag: number): string {
   if (zigzag < 1024) return CHARS[32 | (zigzag & 31)] + CHARS[zigzag >> 5];
   let token = "";
@@ -93,6 +93,18 @@ function zigzagToken(zigzag: number): string {
   }
   return token + CHARS[zigzag];
 }
+
+/**
+ * The token of each delta −TABLE_DELTA…TABLE_DELTA − 1, by delta key. Any other delta reads a missing key:
+ * undefined.
+ */
+const TOKEN: Readonly<Record<number, string | undefined>> = (() => {
+  const table: Record<number, string> = {};
+  for (let delta = -TABLE_DELTA; delta < TABLE_DELTA; delta++) {
+    table[delta & DELTA_KEY] = delta >= -16 && delta < 16 ? CHARS[delta < 0 ? -2 * delta - 1 : 2 * delta] : longToken(delta);
+  }
+  return Object.freeze(table);
+})();
 
 /** The first numeric value of `values[start…end)`, or 0 when all are faults. */
 function firstNumeric(values: Int16Array, start: number, end: number): number {
@@ -139,91 +151,56 @@ export class BatchEncoder {
     }
     // `p` is the last numeric value written. In a fast pass `c` and `p` take turns holding a reading and the one
     // before it, so each value is read once.
-    let p = base, c = 0;
+    let p = base, c: number;
     while (j < end) {
       if (p >= RUN_SAFE && end - j >= FAST_WORTH) {
-        // Fast pass over the next SPAN readings. It may read past `end` (past the array's end it reads undefined,
-        // which makes "A"): only `left` characters count.
-        const r = values.subarray(j), left = end - j, chars = String.fromCharCode;
-        let s = chars(
-          ONE_CHAR[((c = r[0]) - p) & DELTA_KEY], ONE_CHAR[((p = r[1]) - c) & DELTA_KEY],
-          ONE_CHAR[((c = r[2]) - p) & DELTA_KEY], ONE_CHAR[((p = r[3]) - c) & DELTA_KEY],
-          ONE_CHAR[((c = r[4]) - p) & DELTA_KEY], ONE_CHAR[((p = r[5]) - c) & DELTA_KEY],
-          ONE_CHAR[((c = r[6]) - p) & DELTA_KEY], ONE_CHAR[((p = r[7]) - c) & DELTA_KEY],
-          ONE_CHAR[((c = r[8]) - p) & DELTA_KEY], ONE_CHAR[((p = r[9]) - c) & DELTA_KEY],
-        );
+        // Fast pass over the next SPAN readings, of a view that ends with the batch: past its end a reading is
+        // undefined, its delta NaN, key 0, written "A". `-` binds before `&`. Each block starts from "" so that
+        // two misses in a row make "undefinedundefined", not NaN.
+        const r = values.subarray(j, end), left = end - j, from = p;
+        let s = "" + TOKEN[(c = r[0]) - p & DELTA_KEY] + TOKEN[(p = r[1]) - c & DELTA_KEY] + TOKEN[(c = r[2]) - p & DELTA_KEY] + TOKEN[(p = r[3]) - c & DELTA_KEY] +
+          TOKEN[(c = r[4]) - p & DELTA_KEY] + TOKEN[(p = r[5]) - c & DELTA_KEY] + TOKEN[(c = r[6]) - p & DELTA_KEY] + TOKEN[(p = r[7]) - c & DELTA_KEY] +
+          TOKEN[(c = r[8]) - p & DELTA_KEY] + TOKEN[(p = r[9]) - c & DELTA_KEY];
         if (left > 10) {
-          s += chars(
-            ONE_CHAR[((c = r[10]) - p) & DELTA_KEY], ONE_CHAR[((p = r[11]) - c) & DELTA_KEY],
-            ONE_CHAR[((c = r[12]) - p) & DELTA_KEY], ONE_CHAR[((p = r[13]) - c) & DELTA_KEY],
-            ONE_CHAR[((c = r[14]) - p) & DELTA_KEY], ONE_CHAR[((p = r[15]) - c) & DELTA_KEY],
-            ONE_CHAR[((c = r[16]) - p) & DELTA_KEY], ONE_CHAR[((p = r[17]) - c) & DELTA_KEY],
-            ONE_CHAR[((c = r[18]) - p) & DELTA_KEY], ONE_CHAR[((p = r[19]) - c) & DELTA_KEY],
-          );
+          s += "" + TOKEN[(c = r[10]) - p & DELTA_KEY] + TOKEN[(p = r[11]) - c & DELTA_KEY] + TOKEN[(c = r[12]) - p & DELTA_KEY] + TOKEN[(p = r[13]) - c & DELTA_KEY] +
+            TOKEN[(c = r[14]) - p & DELTA_KEY] + TOKEN[(p = r[15]) - c & DELTA_KEY] + TOKEN[(c = r[16]) - p & DELTA_KEY] + TOKEN[(p = r[17]) - c & DELTA_KEY] +
+            TOKEN[(c = r[18]) - p & DELTA_KEY] + TOKEN[(p = r[19]) - c & DELTA_KEY];
           if (left > 20) {
-            s += chars(
-              ONE_CHAR[((c = r[20]) - p) & DELTA_KEY], ONE_CHAR[((p = r[21]) - c) & DELTA_KEY],
-              ONE_CHAR[((c = r[22]) - p) & DELTA_KEY], ONE_CHAR[((p = r[23]) - c) & DELTA_KEY],
-              ONE_CHAR[((c = r[24]) - p) & DELTA_KEY], ONE_CHAR[((p = r[25]) - c) & DELTA_KEY],
-              ONE_CHAR[((c = r[26]) - p) & DELTA_KEY], ONE_CHAR[((p = r[27]) - c) & DELTA_KEY],
-              ONE_CHAR[((c = r[28]) - p) & DELTA_KEY], ONE_CHAR[((p = r[29]) - c) & DELTA_KEY],
-              ONE_CHAR[((c = r[30]) - p) & DELTA_KEY], ONE_CHAR[((p = r[31]) - c) & DELTA_KEY],
-              ONE_CHAR[((c = r[32]) - p) & DELTA_KEY], ONE_CHAR[((p = r[33]) - c) & DELTA_KEY],
-              ONE_CHAR[((c = r[34]) - p) & DELTA_KEY], ONE_CHAR[((p = r[35]) - c) & DELTA_KEY],
-              ONE_CHAR[((c = r[36]) - p) & DELTA_KEY], ONE_CHAR[((p = r[37]) - c) & DELTA_KEY],
-              ONE_CHAR[((c = r[38]) - p) & DELTA_KEY], ONE_CHAR[((p = r[39]) - c) & DELTA_KEY],
-            );
-            if (left > 40) s += chars(
-              ONE_CHAR[((c = r[40]) - p) & DELTA_KEY], ONE_CHAR[((p = r[41]) - c) & DELTA_KEY],
-              ONE_CHAR[((c = r[42]) - p) & DELTA_KEY], ONE_CHAR[((p = r[43]) - c) & DELTA_KEY],
-              ONE_CHAR[((c = r[44]) - p) & DELTA_KEY], ONE_CHAR[((p = r[45]) - c) & DELTA_KEY],
-              ONE_CHAR[((c = r[46]) - p) & DELTA_KEY], ONE_CHAR[((p = r[47]) - c) & DELTA_KEY],
-              ONE_CHAR[((c = r[48]) - p) & DELTA_KEY], ONE_CHAR[((p = r[49]) - c) & DELTA_KEY],
-              ONE_CHAR[((c = r[50]) - p) & DELTA_KEY], ONE_CHAR[((p = r[51]) - c) & DELTA_KEY],
-              ONE_CHAR[((c = r[52]) - p) & DELTA_KEY], ONE_CHAR[((p = r[53]) - c) & DELTA_KEY],
-              ONE_CHAR[((c = r[54]) - p) & DELTA_KEY], ONE_CHAR[((p = r[55]) - c) & DELTA_KEY],
-              ONE_CHAR[((c = r[56]) - p) & DELTA_KEY], ONE_CHAR[((p = r[57]) - c) & DELTA_KEY],
-              ONE_CHAR[((c = r[58]) - p) & DELTA_KEY], ONE_CHAR[((p = r[59]) - c) & DELTA_KEY],
-            );
+            s += "" + TOKEN[(c = r[20]) - p & DELTA_KEY] + TOKEN[(p = r[21]) - c & DELTA_KEY] + TOKEN[(c = r[22]) - p & DELTA_KEY] + TOKEN[(p = r[23]) - c & DELTA_KEY] +
+              TOKEN[(c = r[24]) - p & DELTA_KEY] + TOKEN[(p = r[25]) - c & DELTA_KEY] + TOKEN[(c = r[26]) - p & DELTA_KEY] + TOKEN[(p = r[27]) - c & DELTA_KEY] +
+              TOKEN[(c = r[28]) - p & DELTA_KEY] + TOKEN[(p = r[29]) - c & DELTA_KEY] + TOKEN[(c = r[30]) - p & DELTA_KEY] + TOKEN[(p = r[31]) - c & DELTA_KEY] +
+              TOKEN[(c = r[32]) - p & DELTA_KEY] + TOKEN[(p = r[33]) - c & DELTA_KEY] + TOKEN[(c = r[34]) - p & DELTA_KEY] + TOKEN[(p = r[35]) - c & DELTA_KEY] +
+              TOKEN[(c = r[36]) - p & DELTA_KEY] + TOKEN[(p = r[37]) - c & DELTA_KEY] + TOKEN[(c = r[38]) - p & DELTA_KEY] + TOKEN[(p = r[39]) - c & DELTA_KEY];
+            if (left > 40) s += "" + TOKEN[(c = r[40]) - p & DELTA_KEY] + TOKEN[(p = r[41]) - c & DELTA_KEY] + TOKEN[(c = r[42]) - p & DELTA_KEY] + TOKEN[(p = r[43]) - c & DELTA_KEY] +
+              TOKEN[(c = r[44]) - p & DELTA_KEY] + TOKEN[(p = r[45]) - c & DELTA_KEY] + TOKEN[(c = r[46]) - p & DELTA_KEY] + TOKEN[(p = r[47]) - c & DELTA_KEY] +
+              TOKEN[(c = r[48]) - p & DELTA_KEY] + TOKEN[(p = r[49]) - c & DELTA_KEY] + TOKEN[(c = r[50]) - p & DELTA_KEY] + TOKEN[(p = r[51]) - c & DELTA_KEY] +
+              TOKEN[(c = r[52]) - p & DELTA_KEY] + TOKEN[(p = r[53]) - c & DELTA_KEY] + TOKEN[(c = r[54]) - p & DELTA_KEY] + TOKEN[(p = r[55]) - c & DELTA_KEY] +
+              TOKEN[(c = r[56]) - p & DELTA_KEY] + TOKEN[(p = r[57]) - c & DELTA_KEY] + TOKEN[(c = r[58]) - p & DELTA_KEY] + TOKEN[(p = r[59]) - c & DELTA_KEY];
           }
         }
-        let miss = s.indexOf("\0");
-        if (miss < 0 || miss >= left) {
-          if (left <= SPAN) {
-            v += left < s.length ? s.slice(0, left) : s;
-            break;
+        const miss = s.indexOf("un");
+        if (miss < 0) {
+          if (left >= SPAN) {
+            // All SPAN readings taken: `p` holds the last of them.
+            v += s;
+            j += SPAN;
+            continue;
           }
-          // All SPAN readings taken: `p` holds the last of them.
-          v += s;
-          j += SPAN;
-          continue;
+          // The readings past the batch end made an "A" each, last.
+          const past = (left <= 10 ? 10 : left <= 20 ? 20 : left <= 40 ? 40 : SPAN) - left;
+          v += past ? s.slice(0, s.length - past) : s;
+          break;
         }
-        // Longer deltas are written in place; a fault or a value near the fault codes ends the pass.
-        let at = 0;
-        do {
-          c = values[j + miss];
-          if (c < RUN_SAFE) break;
-          const zigzag = (c -= values[j + miss - 1]) < 0 ? -2 * c - 1 : 2 * c;
-          v += s.slice(at, miss) + (zigzag < 1024 ? CHARS[32 | (zigzag & 31)] + CHARS[zigzag >> 5] : zigzagToken(zigzag));
-          at = miss + 1;
-          miss = s.indexOf("\0", at);
-        } while (miss >= 0 && miss < left);
-        if (miss < 0 || miss >= left) {
-          if (left <= SPAN) {
-            v += s.slice(at, left);
-            break;
-          }
-          v += s.slice(at);
-          j += SPAN;
-          continue;
-        }
-        // The pass has moved `p` on. The reading before the fault is numeric: one the pass wrote, or the careful
-        // path's last (a pass never starts on a fault at the batch start: leading faults are written first).
-        v += s.slice(at, miss);
-        j += miss;
-        p = values[j - 1];
+        // A miss: the readings before it are kept, counted by their tokens' lengths (one or two characters); the
+        // careful path takes the missed one. The reading before it is numeric: one the pass wrote, or the careful
+        // path's last.
+        let k = 0, at = 0;
+        for (c = from; at < miss; c = r[k++]) at += (TOKEN[r[k] - c & DELTA_KEY] as string).length;
+        v += s.slice(0, miss);
+        j += k;
+        p = c;
       }
-      // Careful path, a reading at a time, back to a fast pass after a one-character reading. Faults leave `p`
+      // Careful path, a reading at a time, back to a fast pass after a reading the table has. Faults leave `p`
       // as it is: a delta is always from the last numeric value.
       while (j < end) {
         c = values[j++];
@@ -231,7 +208,7 @@ export class BatchEncoder {
           v += FAULT_TOKENS[c - FAULT_BASE];
           continue;
         }
-        const one = ONE_TOKEN[(c - p) & DELTA_KEY];
+        const one = TOKEN[(c - p) & DELTA_KEY];
         v += one === undefined ? longToken(c - p) : one;
         p = c;
         if (one !== undefined && c >= RUN_SAFE && end - j >= FAST_WORTH) break;

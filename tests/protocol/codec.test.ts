@@ -102,3 +102,57 @@ test("round trip from many starts of a ring that wraps: long runs, long deltas, 
     }
   }
 });
+
+test("round trip of steps at the token table's edges (±16, ±64, ±65), a fall by 64 a reading into the fault codes, faults after two-character tokens", () => {
+  let seed = 777;
+  const random = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x80000000);
+  const edges = [-66, -65, -64, -63, -17, -16, -15, 15, 16, 17, 62, 63, 64, 65];
+  const ring = new Int16Array(400);
+  let t = 0;
+  for (let i = 0; i < ring.length; i++) {
+    if (i === 150) t = -28912 + 64 * 3; // a fast pass may start here, then falls as far as the table lets it
+    let step: number;
+    if (i < 150) step = edges[Math.floor(random() * edges.length)];
+    else if (i < 260) step = -64;
+    else step = Math.floor((random() - 0.5) * 130);
+    const fault = i >= 260 ? random() < 0.08 : i >= 150 && random() < 0.03;
+    if (fault) ring[i] = faultValue(Math.floor(random() * 9) as FaultKind);
+    else ring[i] = t = Math.max(-32752, Math.min(32767, t + step));
+  }
+  const encoder = new BatchEncoder(120);
+  for (let start = 0; start < ring.length; start += 7) {
+    for (const n of [1, 4, 10, 11, 20, 21, 39, 40, 41, 59, 60, 61, 120]) {
+      encoder.encode({ seq: 1, boot: 1, index: 0, interval: 1, age: 0, time: 0, channel: 0 }, ring, start, n);
+      const frame = JSON.parse(encoder.text());
+      const decoded = decodeValues(frame.v, frame.b, frame.n);
+      for (let j = 0; j < n; j++) {
+        const value = ring[(start + j) % ring.length];
+        if (value < -32752) assert.equal(decoded.faults[j], FAULT_NAMES[value + 32768], `start ${start}, n ${n}, reading ${j}`);
+        else assert.equal(decoded.values[j], value, `start ${start}, n ${n}, reading ${j}`);
+      }
+    }
+  }
+});
+
+test("a fault after a fall by 64 a reading to just above the fault codes is written as a fault, from any height", () => {
+  // With a lead of 60 level readings the fall starts a fast pass of its own, one step below the pass's start.
+  const encoder = new BatchEncoder(200);
+  for (const lead of [0, 60]) {
+    for (let m = 1; m <= 70; m++) {
+      for (const off of [0, 1, 17, 40, 63]) {
+        const values = [];
+        for (let k = 0; k < lead; k++) values.push(-32752 + off + 64 * (m + 1));
+        for (let k = 0; k <= m; k++) values.push(-32752 + off + 64 * (m - k));
+        values.push(faultValue(3), 2000, 2001, 2002);
+        const ring = Int16Array.from(values);
+        encoder.encode({ seq: 1, boot: 1, index: 0, interval: 1, age: 0, time: 0, channel: 0 }, ring, 0, ring.length);
+        const frame = JSON.parse(encoder.text());
+        const decoded = decodeValues(frame.v, frame.b, frame.n);
+        const at = `lead ${lead}, m ${m}, off ${off}`;
+        assert.equal(decoded.faults[lead + m + 1], FAULT_NAMES[3], at);
+        assert.deepEqual(decoded.values.slice(0, lead + m + 1), values.slice(0, lead + m + 1), at);
+        assert.deepEqual(decoded.values.slice(lead + m + 2), [2000, 2001, 2002], at);
+      }
+    }
+  }
+});
