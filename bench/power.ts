@@ -63,7 +63,8 @@ async function run(strategy: Strategy, days: number): Promise<Outcome> {
   return { strategy, readings, microampHours, ms: { ...energy.ms }, days, realMs: Date.now() - started };
 }
 
-const { values } = parseArgs({ options: { days: { type: "string", default: "30" }, strategy: { type: "string" } } });
+// Not strict: bench/run.ts imports this module, and its own flags (--write-budget) are in the same argv.
+const { values } = parseArgs({ options: { days: { type: "string", default: "30" }, strategy: { type: "string" } }, strict: false });
 const days = Number(values.days);
 
 if (values.strategy) {
