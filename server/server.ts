@@ -93,6 +93,14 @@ function bearerToken(req: IncomingMessage): string | undefined {
   return /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? "")?.[1];
 }
 
+/**
+ * A socket's error listener, defined out here: a closure made inside the upgrade handler would share its
+ * scope, which holds the request, and keep the request and its headers alive as long as the connection.
+ */
+function destroySocket(this: Duplex): void {
+  this.destroy();
+}
+
 /** An HTTP answer on a socket that asked for an upgrade (before any WebSocket exists). */
 function refuseUpgrade(socket: Duplex, status: number, text: string, headers: string[] = []): void {
   const body = `${text}\n`;
@@ -179,7 +187,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   });
 
   http.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    socket.on("error", () => socket.destroy());
+    socket.on("error", destroySocket);
     const path = new URL(req.url ?? "/", "http://localhost").pathname;
     const address = req.socket.remoteAddress ?? "";
     if (closing) return refuseUpgrade(socket, 503, "Service Unavailable");

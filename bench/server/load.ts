@@ -198,7 +198,7 @@ async function main() {
   console.log(`  a. paced: a batch per device every ${fmt(periodMs / 1000, 1)} s (${fmt((DEVICES * 60 * 1000) / periodMs)} readings/s offered)`);
   const paced = await load(target, clients, { kind: "paced", periodMs, durationMs: 12000 * SCALE, warmupMs: 4000 * SCALE });
   console.log(`     ${fmt(paced.storedPerSecond)} readings/s stored; ack p50 ${fmt(paced.p50, 1)} ms, p99 ${fmt(paced.p99, 1)} ms, max ${fmt(paced.max, 1)} ms ` +
-    `(${fmt(paced.acks)} acks); ${fmt(paced.rowsPerGroup)} rows per commit group, longest commit ${fmt(paced.after.maxCommitMs, 1)} ms`);
+    `(${fmt(paced.acks)} acks); ${fmt(paced.rowsPerGroup)} rows per commit group, longest commit ${fmt(paced.after.maxCommitMs, 1)} ms; WAL ${fmt((paced.after.walBytes ?? 0) / 1048576)} MB`);
   console.log(whereTimeGoes(paced));
 
   console.log("  b. overload: 2 batches in flight per device, sent as fast as acks return");
