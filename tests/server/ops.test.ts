@@ -198,8 +198,10 @@ test("cli serve: JSON log lines; SIGTERM stops it gracefully, every acked batch 
       const frame = JSON.parse(data.toString()) as Frame;
       if (frame.t === "ack") acked.push(frame.s as number);
     });
-    for (let s = 1; s <= 300; s++) device.send(batch({ s, k: s * 5, a: 0 }));
-    await new Promise((r) => setTimeout(r, 20));
+    for (let s = 1; s <= 100; s++) device.send(batch({ s, k: s * 5, a: 0 }));
+    // Once acks come back, a second burst, and the signal right behind it: batches in flight as it stops.
+    for (const end = Date.now() + 10000; acked.length === 0 && Date.now() < end;) await new Promise((r) => setTimeout(r, 1));
+    for (let s = 101; s <= 300; s++) device.send(batch({ s, k: s * 5, a: 0 }));
     child.kill("SIGTERM");
     const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
     assert.equal(code, 0, stderr);
