@@ -40,7 +40,7 @@ row("  fixed per batch", fixed(envelope, 0), "the envelope (one concatenation), 
 row("  each further reading (120 vs 60)", fixed(marginal), "fast pass: a table lookup a reading, up to 60 through one view");
 row("  text() at 60", String(c.encodeBatch[60] - c.encodeBytesOnly60), "encode builds the frame string; text() returns it");
 row("60 readings, all faults (a disconnected probe)", String(c.encodeFaults60), `${fixed(c.encodeFaults60 / 60)} a reading: the careful path`);
-row("60 readings, all two-character deltas (a steep ramp)", String(c.encodeSteep60), `${fixed(c.encodeSteep60 / 60)} a reading: the careful path`);
+row("60 readings, all deltas of 1 °C (a steep ramp)", String(c.encodeSteep60), `${fixed(c.encodeSteep60 / 60)} a reading: the careful path`);
 console.log("Earlier suggestions, same frame byte for byte (bench/suggested-encoder.ts)");
 for (const n of [1, 10, 60] as const) {
   row(`1. template envelope + tight loop, batch of ${n}`, String(c.suggestedTemplate[n]), `${fixed(c.suggestedTemplate[n] / n)} a reading, ${ratio(c.suggestedTemplate[n], c.encodeBatch[n])} the encoder's cost`);

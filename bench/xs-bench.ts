@@ -86,7 +86,7 @@ function encodeCase(withText: boolean): Case {
 
 /**
  * The encoder on data its fast path cannot take: a disconnected probe (every reading a fault) or a steep
- * ramp (every delta two characters, 0.2 °C a reading).
+ * ramp (1 °C a reading: every delta two characters and beyond the fast path's table, which ends at ±0.64 °C).
  */
 function encodeShapeCase(shape: "faults" | "steep"): Case {
   let encoder: BatchEncoder, values: Int16Array, h: BatchHeader, n = 0, length = 0;
@@ -95,7 +95,7 @@ function encodeShapeCase(shape: "faults" | "steep"): Case {
       n = count;
       encoder = new BatchEncoder(MAX_BATCH);
       values = new Int16Array(STORE_CAPACITY);
-      for (let i = 0; i < values.length; i++) values[i] = shape === "faults" ? FAULT_BASE + 3 : 2000 + 20 * i;
+      for (let i = 0; i < values.length; i++) values[i] = shape === "faults" ? FAULT_BASE + 3 : 2000 + 100 * i;
       h = header(42, 480);
       this.run();
     },
