@@ -213,6 +213,8 @@ export interface ThreadWriterOptions {
   commitIntervalMs?: number;
   /** A thread that stopped unasked: its unanswered writes fail, the next commit starts a new one. */
   onError: (error: Error) => void;
+  /** The thread's module (URL); writer-thread.ts unless a test brings one that fails. */
+  entry?: string;
 }
 
 export class ThreadWriter implements Writer {
@@ -269,11 +271,12 @@ export class ThreadWriter implements Writer {
   }
 
   #spawn(): Promise<void> {
-    const tsx = THREAD_ENTRY.endsWith(".ts") ? import.meta.resolve("tsx/esm/api") : undefined;
+    const entry = this.#options.entry ?? THREAD_ENTRY;
+    const tsx = entry.endsWith(".ts") ? import.meta.resolve("tsx/esm/api") : undefined;
     const worker = new Worker(BOOT, {
       eval: true,
       workerData: {
-        entry: THREAD_ENTRY, tsx, path: this.#path, maxGroupRows: this.#options.maxGroupRows,
+        entry, tsx, path: this.#path, maxGroupRows: this.#options.maxGroupRows,
         commitIntervalMs: this.#options.commitIntervalMs ?? DEFAULT_COMMIT_INTERVAL_MS,
       },
       // What the thread allocates per commit dies young: a small young generation keeps its memory small.

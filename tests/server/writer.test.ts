@@ -108,6 +108,33 @@ test("writer thread: a database it cannot open fails the start", async () => {
   }
 });
 
+test("writer thread: one that dies fails every write it had not answered, says so once, and the next commit starts a new one", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "thermocast-writer-"));
+  const path = join(dir, "db.sqlite");
+  const db = new TelemetryDb(path);
+  db.registerDevice("a", "token-of-a-123", T0);
+  const errors: Error[] = [];
+  const entry = new URL("./fixtures/dying-writer-thread.ts", import.meta.url).href;
+  const writer = await ThreadWriter.start(path, { maxGroupRows: 1000, onError: (e) => errors.push(e), entry });
+  try {
+    const commit = (writes: Write[]) => new Promise<Outcome[]>((resolve) => writer.commit(writes, writes.length, resolve));
+    const lost = await Promise.all([commit([readings("a", 0, [1])]), commit([readings("a", 1, [2]), readings("a", 2, [3])])]);
+    for (const outcome of lost.flat()) assert.ok(outcome instanceof Error && /exit code 3/.test(outcome.message), String(outcome));
+    assert.equal(lost.flat().length, 3);
+    assert.equal(errors.length, 1, "the loss is reported once");
+    assert.equal(db.device("a")!.reading_count, 0, "nothing was written, and nothing is claimed to be");
+    // The next commit starts a new thread (the real one now), and the resent readings are stored.
+    assert.deepEqual(await commit([readings("a", 0, [1]), readings("a", 1, [2]), readings("a", 2, [3])]), [1, 1, 1]);
+    assert.equal(db.device("a")!.reading_count, 3);
+    assert.equal(errors.length, 1);
+  } finally {
+    await writer.close();
+    await db.stopCheckpointer();
+    db.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 /** A writer that answers only when told: the queue must wait for it. */
 class HeldWriter implements Writer {
   readonly inline = false;
