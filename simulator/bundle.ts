@@ -26,6 +26,7 @@ const HOST_MODULES: Readonly<Record<string, string>> = {
   instrumentation: "instrumentation.ts",
   "native/power": "power.ts",
   "native/probe-io": "probe-io.ts",
+  "native/wifi-ap": "wifi-ap.ts",
   "embedded:io/serial": "serial.ts",
   "mc/config": "mc-config.ts",
 };

@@ -9,10 +9,10 @@ import Preference from "preference";
 import { Client } from "websocket";
 import { Socket } from "socket";
 import manifestConfig from "mc/config";
-import Net from "net"; // the Moddable SDK's net module (modules/network/net), not Node's
 import Instrumentation from "instrumentation";
 import Power from "native/power";
 import BoardProbeIo from "native/probe-io";
+import WifiAp from "native/wifi-ap";
 import Serial from "embedded:io/serial";
 import { parseWebSocketUrl, type Host, type SerialPort, type WifiNetwork, type TimerHandle, type WebSocketEvents, type WebSocketHandle, type WifiEvent, type WifiOptions } from "./host";
 import type { PreferenceStore } from "../../config/settings";
@@ -211,13 +211,7 @@ export class ModdableHost implements Host {
   }
 
   accessPoint(bssid: Uint8Array): number {
-    const text = Net.get("BSSID");
-    const channel = (Net.get as (what: string) => unknown)("CHANNEL");
-    if (typeof text !== "string" || typeof channel !== "number" || !channel) return 0;
-    const parts = text.split(":");
-    if (parts.length !== 6) return 0;
-    for (let i = 0; i < 6; i++) bssid[i] = parseInt(parts[i], 16);
-    return channel;
+    return WifiAp.read(bssid);
   }
 
   random(): number {

@@ -34,6 +34,7 @@ export const MODDABLE_MODULES: Readonly<Record<string, string>> = {
   instrumentation: "stubs/instrumentation.ts",
   "native/power": "stubs/power.ts",
   "native/probe-io": "stubs/probe-io.ts",
+  "native/wifi-ap": "stubs/wifi-ap.ts",
   onewire: "stubs/onewire.ts",
   "mc/config": "stubs/mc-config.ts",
 };

@@ -10,3 +10,8 @@ struct rst_info *system_get_rst_info(void);
 bool system_rtc_mem_read(uint8_t src_addr, void *des_addr, uint16_t load_size);
 bool system_rtc_mem_write(uint8_t des_addr, const void *src_addr, uint16_t save_size);
 void system_restart(void);
+struct station_config { uint8_t ssid[32]; uint8_t password[64]; uint8_t bssid_set; uint8_t bssid[6]; };
+bool wifi_station_get_config(struct station_config *config);
+uint8_t wifi_get_channel(void);
+enum { STATION_IDLE = 0, STATION_CONNECTING, STATION_WRONG_PASSWORD, STATION_NO_AP_FOUND, STATION_CONNECT_FAIL, STATION_GOT_IP };
+uint8_t wifi_station_get_connect_status(void);
