@@ -2,7 +2,8 @@
  * FaultCounter: what a probe reported, for the device's status report. Counters are fixed-size typed
  * arrays indexed by fault kind (modules/protocol/values), so counting allocates nothing.
  */
-import { FAULT_NAMES, faultKind, isFault, type FaultKind } from "../modules/protocol/values";
+import { FAULT_NAMES, Fault, faultKind, faultValue, isFault, type FaultKind } from "../modules/protocol/values";
+import type { SampleCallback } from "./probe";
 
 const KINDS = FAULT_NAMES.length;
 
@@ -59,5 +60,53 @@ export class FaultCounter {
     this.readings = 0;
     this.counts.fill(0);
     this.retries.fill(0);
+  }
+}
+
+/**
+ * The sample a driver has under way: its callback and the retries it has left. The drivers that sample
+ * asynchronously (DS18B20, the I2C one-shot chips, a powered NTC) keep one each; it allocates nothing.
+ */
+export class SampleInProgress {
+  readonly #faults: FaultCounter;
+  #done: SampleCallback | undefined;
+  #retriesLeft = 0;
+
+  constructor(faults: FaultCounter) {
+    this.#faults = faults;
+  }
+
+  /**
+   * Takes `done` with a budget of `retries`. False when a sample is still under way: `done` is then answered
+   * at once with a timeout, and the new slot gets no reading of its own.
+   */
+  begin(done: SampleCallback, retries: number): boolean {
+    if (this.#done) {
+      done(this.#faults.count(faultValue(Fault.Timeout)));
+      return false;
+    }
+    this.#done = done;
+    this.#retriesLeft = retries;
+    return true;
+  }
+
+  /** Spends a retry on `kind`, counted; false when none is left. */
+  retry(kind: FaultKind): boolean {
+    if (this.#retriesLeft <= 0) return false;
+    this.#retriesLeft--;
+    this.#faults.retry(kind);
+    return true;
+  }
+
+  /** Answers the sample under way with `value`, counted. */
+  finish(value: number): void {
+    const done = this.#done;
+    this.#done = undefined;
+    done?.(this.#faults.count(value));
+  }
+
+  /** Forgets the sample under way, unanswered (the driver is closing). */
+  cancel(): void {
+    this.#done = undefined;
   }
 }

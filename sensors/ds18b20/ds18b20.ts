@@ -17,10 +17,10 @@
  *   < −55 °C or > +125 °C              → OutOfRange    not retried: the device answered consistently
  * `retries` (default 1) bounds the retries of one sample, whatever their kinds.
  */
-import { Fault, faultKind, faultValue, isFault, type FaultKind } from "../../modules/protocol/values";
+import { Fault, faultKind, faultValue, isFault } from "../../modules/protocol/values";
 import type { TimerHandle } from "../../modules/host/host";
 import type { ProbeTimers, SampleCallback, TemperatureProbe } from "../probe";
-import { FaultCounter } from "../faults";
+import { FaultCounter, SampleInProgress } from "../faults";
 import { fixedToCenti, signed16 } from "../fixed";
 import { crc8, RomCommand, wireOrder, type OneWireBus } from "../onewire/bus";
 
@@ -129,9 +129,8 @@ export class DS18B20 implements TemperatureProbe {
   #written = -1;
   #th = DEFAULT_TH;
   #tl = DEFAULT_TL;
-  #done: SampleCallback | undefined;
+  #sample: SampleInProgress;
   #timer: TimerHandle | undefined;
-  #retriesLeft = 0;
   /** Bound once: no closure per sample. */
   #onConverted = (): void => this.#read();
 
@@ -142,6 +141,7 @@ export class DS18B20 implements TemperatureProbe {
     this.#bus = options.sensor.io;
     this.#timers = options.timers;
     this.faults = options.faults ?? new FaultCounter();
+    this.#sample = new SampleInProgress(this.faults);
     this.configure(options);
   }
 
@@ -170,20 +170,13 @@ export class DS18B20 implements TemperatureProbe {
 
   sample(done: SampleCallback): void {
     if (!this.#bus) throw new Error("closed");
-    // A sample still converting when the next is asked for: the new slot gets no reading of its own.
-    if (this.#done) {
-      done(this.faults.count(faultValue(Fault.Timeout)));
-      return;
-    }
-    this.#done = done;
-    this.#retriesLeft = this.#retries;
-    this.#convert();
+    if (this.#sample.begin(done, this.#retries)) this.#convert();
   }
 
   close(): void {
     this.#timers.clearTimer(this.#timer);
     this.#timer = undefined;
-    this.#done = undefined;
+    this.#sample.cancel();
     this.#bus = undefined;
   }
 
@@ -203,7 +196,7 @@ export class DS18B20 implements TemperatureProbe {
         this.#written = config;
         if (this.#select(bus)) break;
       }
-      if (!this.#retry(Fault.NoDevice)) return this.#finish(faultValue(Fault.NoDevice));
+      if (!this.#sample.retry(Fault.NoDevice)) return this.#sample.finish(faultValue(Fault.NoDevice));
     }
     bus.write(Command.ConvertT);
     this.#timer = this.#timers.setTimer(this.#onConverted, this.conversionTime);
@@ -215,9 +208,9 @@ export class DS18B20 implements TemperatureProbe {
     if (!bus) return;
     for (;;) {
       const value = this.#readScratchpad(bus);
-      if (!isFault(value)) return this.#finish(value);
+      if (!isFault(value)) return this.#sample.finish(value);
       const kind = faultKind(value);
-      if (kind === Fault.OutOfRange || !this.#retry(kind)) return this.#finish(value);
+      if (kind === Fault.OutOfRange || !this.#sample.retry(kind)) return this.#sample.finish(value);
       if (kind === Fault.PowerOn) {
         this.#written = -1;
         return this.#convert();
@@ -251,16 +244,4 @@ export class DS18B20 implements TemperatureProbe {
     return true;
   }
 
-  #retry(kind: FaultKind): boolean {
-    if (this.#retriesLeft <= 0) return false;
-    this.#retriesLeft--;
-    this.faults.retry(kind);
-    return true;
-  }
-
-  #finish(value: number): void {
-    const done = this.#done;
-    this.#done = undefined;
-    done?.(this.faults.count(value));
-  }
 }

@@ -14,10 +14,10 @@
  *   ID register names another chip     → NoDevice      (not retried)
  *   conversion-done flag not set       → one more wait of a quarter of the conversion time, then Timeout
  */
-import { Fault, faultValue, type FaultKind } from "../../modules/protocol/values";
+import { Fault, faultValue } from "../../modules/protocol/values";
 import type { TimerHandle } from "../../modules/host/host";
 import type { ProbeTimers, SampleCallback, TemperatureProbe } from "../probe";
-import { FaultCounter } from "../faults";
+import { FaultCounter, SampleInProgress } from "../faults";
 
 /** The part of the ECMA-419 SMBus class the drivers use (typings/embedded_io/smbus.d.ts). */
 export interface SMBusDevice {
@@ -75,10 +75,9 @@ export class OneShotProbe<Config> implements TemperatureProbe {
   #timers: ProbeTimers;
   #config: Config;
   #identified = false;
-  #done: SampleCallback | undefined;
+  #sample: SampleInProgress;
   #timer: TimerHandle | undefined;
   #wait = 0;
-  #retriesLeft = 0;
   /** Bound once: no closure per sample. */
   #onConverted = (): void => this.#collect(true);
 
@@ -95,6 +94,7 @@ export class OneShotProbe<Config> implements TemperatureProbe {
     this.#config = config;
     this.#timers = options.timers;
     this.faults = options.faults ?? new FaultCounter();
+    this.#sample = new SampleInProgress(this.faults);
   }
 
   protected get config(): Config {
@@ -105,20 +105,14 @@ export class OneShotProbe<Config> implements TemperatureProbe {
 
   sample(done: SampleCallback): void {
     if (!this.#io) throw new Error("closed");
-    if (this.#done) {
-      done(this.faults.count(faultValue(Fault.Timeout)));
-      return;
-    }
-    this.#done = done;
-    this.#retriesLeft = RETRIES;
-    this.#start();
+    if (this.#sample.begin(done, RETRIES)) this.#start();
   }
 
   /** Leaves the sensor as it sleeps between samples (shutdown) and releases the bus. */
   close(): void {
     this.#timers.clearTimer(this.#timer);
     this.#timer = undefined;
-    this.#done = undefined;
+    this.#sample.cancel();
     const io = this.#io;
     this.#io = undefined;
     io?.close();
@@ -129,7 +123,7 @@ export class OneShotProbe<Config> implements TemperatureProbe {
     if (!io) return;
     try {
       if (!this.#identified) {
-        if (!this.#chip.identify(io)) return this.#finish(faultValue(Fault.NoDevice));
+        if (!this.#chip.identify(io)) return this.#sample.finish(faultValue(Fault.NoDevice));
         this.#identified = true;
       }
       this.#wait = this.#chip.start(io, this.#config);
@@ -146,7 +140,7 @@ export class OneShotProbe<Config> implements TemperatureProbe {
     let value: number;
     try {
       if (checkReady && !this.#chip.ready(io)) {
-        if (!this.#retry(Fault.Timeout)) return this.#finish(faultValue(Fault.Timeout));
+        if (!this.#sample.retry(Fault.Timeout)) return this.#sample.finish(faultValue(Fault.Timeout));
         this.#timer = this.#timers.setTimer(this.#onConverted, Math.max(2, Math.ceil(this.#wait / 4)));
         return;
       }
@@ -155,29 +149,17 @@ export class OneShotProbe<Config> implements TemperatureProbe {
       // The conversion is done; reading the flag again would find it cleared by the failed read.
       return this.#busFault(io, () => this.#collect(false));
     }
-    this.#finish(value);
+    this.#sample.finish(value);
   }
 
   #busFault(io: SMBusDevice, again: () => void): void {
-    if (this.#retry(Fault.BusError)) return again();
+    if (this.#sample.retry(Fault.BusError)) return again();
     let answered = false;
     try {
       this.#chip.identify(io);
       answered = true;
     } catch {}
-    this.#finish(faultValue(answered ? Fault.BusError : Fault.NoDevice));
+    this.#sample.finish(faultValue(answered ? Fault.BusError : Fault.NoDevice));
   }
 
-  #retry(kind: FaultKind): boolean {
-    if (this.#retriesLeft <= 0) return false;
-    this.#retriesLeft--;
-    this.faults.retry(kind);
-    return true;
-  }
-
-  #finish(value: number): void {
-    const done = this.#done;
-    this.#done = undefined;
-    done?.(this.faults.count(value));
-  }
 }

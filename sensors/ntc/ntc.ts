@@ -23,7 +23,7 @@
 import { Fault, faultValue, toCenti } from "../../modules/protocol/values";
 import type { TimerHandle } from "../../modules/host/host";
 import type { ProbeTimers, SampleCallback, TemperatureProbe } from "../probe";
-import { FaultCounter } from "../faults";
+import { FaultCounter, SampleInProgress } from "../faults";
 
 const KELVIN = 273.15;
 
@@ -183,7 +183,7 @@ export class NtcThermistor implements TemperatureProbe {
   #max: number = DEFAULTS.max;
   #rail: number = DEFAULTS.rail;
   #settle: number = DEFAULTS.settle;
-  #done: SampleCallback | undefined;
+  #sample: SampleInProgress;
   #timer: TimerHandle | undefined;
   /** Bound once: no closure per sample. */
   #onSettled = (): void => this.#settled();
@@ -193,6 +193,7 @@ export class NtcThermistor implements TemperatureProbe {
     this.#timers = options.timers;
     this.#power = options.power;
     this.faults = options.faults ?? new FaultCounter();
+    this.#sample = new SampleInProgress(this.faults);
     this.#power?.write(0);
     this.configure(options);
   }
@@ -235,16 +236,9 @@ export class NtcThermistor implements TemperatureProbe {
 
   sample(done: SampleCallback): void {
     if (!this.#io) throw new Error("closed");
-    if (this.#done) {
-      done(this.faults.count(faultValue(Fault.Timeout)));
-      return;
-    }
+    if (!this.#sample.begin(done, 0)) return;
     const power = this.#power;
-    if (!power) {
-      done(this.faults.count(this.#measure()));
-      return;
-    }
-    this.#done = done;
+    if (!power) return this.#sample.finish(this.#measure());
     power.write(1);
     this.#timer = this.#timers.setTimer(this.#onSettled, this.#settle);
   }
@@ -253,15 +247,13 @@ export class NtcThermistor implements TemperatureProbe {
     this.#timer = undefined;
     const value = this.#measure();
     this.#power?.write(0);
-    const done = this.#done;
-    this.#done = undefined;
-    done?.(this.faults.count(value));
+    this.#sample.finish(value);
   }
 
   close(): void {
     this.#timers.clearTimer(this.#timer);
     this.#timer = undefined;
-    this.#done = undefined;
+    this.#sample.cancel();
     this.#power?.write(0);
     const io = this.#io;
     this.#io = undefined;
