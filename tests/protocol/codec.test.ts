@@ -75,6 +75,23 @@ test("a 60-reading batch costs under 2.5 bytes a reading on the wire, framing in
   assert.ok((payload + clientFrameHeader) / 60 <= 2.5, `${(payload + clientFrameHeader) / 60} bytes a reading`);
 });
 
+/** Batches of each size in `sizes`, from every `every`-th slot of the ring (wrapping), decode to the ring's readings. */
+function assertRoundTrips(ring: Int16Array, every: number, sizes: readonly number[]): void {
+  const encoder = new BatchEncoder(120);
+  for (let start = 0; start < ring.length; start += every) {
+    for (const n of sizes) {
+      encoder.encode({ seq: 1, boot: 1, index: 0, interval: 1, age: 0, time: 0, channel: 0 }, ring, start, n);
+      const frame = JSON.parse(encoder.text());
+      const decoded = decodeValues(frame.v, frame.b, frame.n);
+      for (let j = 0; j < n; j++) {
+        const value = ring[(start + j) % ring.length];
+        if (value < -32752) assert.equal(decoded.faults[j], FAULT_NAMES[value + 32768], `start ${start}, n ${n}, reading ${j}`);
+        else assert.equal(decoded.values[j], value, `start ${start}, n ${n}, reading ${j}`);
+      }
+    }
+  }
+}
+
 test("round trip from many starts of a ring that wraps: long runs, long deltas, faults and values next to the fault codes", () => {
   let seed = 4242;
   const random = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x80000000);
@@ -88,19 +105,7 @@ test("round trip from many starts of a ring that wraps: long runs, long deltas, 
     if (fault) ring[i] = faultValue(Math.floor(random() * 9) as FaultKind);
     else ring[i] = t = Math.max(-32752, Math.min(32767, t + step));
   }
-  const encoder = new BatchEncoder(120);
-  for (let start = 0; start < ring.length; start += 13) {
-    for (const n of [1, 4, 10, 59, 60, 61, 120]) {
-      encoder.encode({ seq: 1, boot: 1, index: 0, interval: 1, age: 0, time: 0, channel: 0 }, ring, start, n);
-      const frame = JSON.parse(encoder.text());
-      const decoded = decodeValues(frame.v, frame.b, frame.n);
-      for (let j = 0; j < n; j++) {
-        const value = ring[(start + j) % ring.length];
-        if (value < -32752) assert.equal(decoded.faults[j], FAULT_NAMES[value + 32768], `start ${start}, n ${n}, reading ${j}`);
-        else assert.equal(decoded.values[j], value, `start ${start}, n ${n}, reading ${j}`);
-      }
-    }
-  }
+  assertRoundTrips(ring, 13, [1, 4, 10, 59, 60, 61, 120]);
 });
 
 test("round trip of steps at the token table's edges (±16, ±64, ±65), a fall by 64 a reading into the fault codes, faults after two-character tokens", () => {
@@ -119,19 +124,7 @@ test("round trip of steps at the token table's edges (±16, ±64, ±65), a fall 
     if (fault) ring[i] = faultValue(Math.floor(random() * 9) as FaultKind);
     else ring[i] = t = Math.max(-32752, Math.min(32767, t + step));
   }
-  const encoder = new BatchEncoder(120);
-  for (let start = 0; start < ring.length; start += 7) {
-    for (const n of [1, 4, 10, 11, 20, 21, 39, 40, 41, 59, 60, 61, 120]) {
-      encoder.encode({ seq: 1, boot: 1, index: 0, interval: 1, age: 0, time: 0, channel: 0 }, ring, start, n);
-      const frame = JSON.parse(encoder.text());
-      const decoded = decodeValues(frame.v, frame.b, frame.n);
-      for (let j = 0; j < n; j++) {
-        const value = ring[(start + j) % ring.length];
-        if (value < -32752) assert.equal(decoded.faults[j], FAULT_NAMES[value + 32768], `start ${start}, n ${n}, reading ${j}`);
-        else assert.equal(decoded.values[j], value, `start ${start}, n ${n}, reading ${j}`);
-      }
-    }
-  }
+  assertRoundTrips(ring, 7, [1, 4, 10, 11, 20, 21, 39, 40, 41, 59, 60, 61, 120]);
 });
 
 test("a fault after a fall by 64 a reading to just above the fault codes is written as a fault, from any height", () => {
