@@ -3,8 +3,8 @@
  * Release builds only: a debug build's makefile ends every mcsim on the machine by name. The mcsim this
  * harness starts is ended through its own process group, never by name.
  */
-import { spawn, execFile, type ChildProcess } from "node:child_process";
-import { mkdirSync, existsSync } from "node:fs";
+import { spawn, execFile, execFileSync, type ChildProcess } from "node:child_process";
+import { chmodSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 
@@ -32,6 +32,57 @@ export async function buildForSimulator(manifest: string, outDir: string, config
   const so = join(outDir, "bin", "lin", "mc", "release", name, "mc.so");
   if (!existsSync(so)) throw new Error(`mcconfig wrote no ${so}`);
   return so;
+}
+
+/**
+ * Stand-in folders for the boards' toolchains, enough for mcconfig to write its makefile and for make to
+ * reach the XS link: an ESP-IDF folder that is a git repository tagged v6.0 (the makefile reads the IDF
+ * version with `git describe`) with an empty export.sh, an `idf.py` whose `reconfigure` writes an empty
+ * sdkconfig.h, and the ESP8266 folders the esp makefile checks for. Returns the environment to build with.
+ */
+export function makeToolchainStandIns(dir: string): Record<string, string> {
+  const idf = join(dir, "esp-idf");
+  const bin = join(dir, "bin");
+  const esp = join(dir, "esp");
+  for (const folder of [idf, bin, join(esp, "esp8266-2.3.0"), join(esp, "ESP8266_RTOS_SDK"), join(esp, "toolchain", "Linux")])
+    mkdirSync(folder, { recursive: true });
+  writeFileSync(join(idf, "export.sh"), "# stand-in: the build stops before anything of the ESP-IDF is used\n");
+  const git = (...args: string[]) => execFileSync("git", ["-c", "user.email=standin@localhost", "-c", "user.name=standin", ...args], { cwd: idf, stdio: "ignore" });
+  git("init", "-q");
+  git("add", ".");
+  git("commit", "-qm", "stand-in");
+  git("tag", "v6.0");
+  writeFileSync(join(bin, "idf.py"), [
+    "#!/bin/sh",
+    "# stand-in for the ESP-IDF's idf.py: `reconfigure` writes the empty sdkconfig.h the makefile waits for",
+    'for a in "$@"; do case "$a" in SDKCONFIG_HEADER=*) h="${a#SDKCONFIG_HEADER=}";; esac; done',
+    'case " $* " in *" reconfigure "*) mkdir -p "$(dirname "$h")" && : > "$h"; exit 0;; esac',
+    'echo "idf.py stand-in: $* needs the real ESP-IDF" >&2; exit 1',
+    "",
+  ].join("\n"));
+  chmodSync(join(bin, "idf.py"), 0o755);
+  return { IDF_PATH: idf, ESP_BASE: esp, STANDIN_BIN: bin };
+}
+
+/**
+ * Runs `mcconfig -m -p <platform>` up to the XS linker's output (make's target `mc.xs.c`): tsc, xsc, xsl.
+ * Returns mcconfig's output and whether the link finished.
+ */
+export async function buildThroughLink(manifest: string, platform: string, outDir: string, standIns: Record<string, string>): Promise<{ output: string; ok: boolean }> {
+  mkdirSync(outDir, { recursive: true });
+  const name = join(manifest, "..").split("/").pop()!;
+  const linked = join(outDir, "tmp", platform, "release", name, "mc.xs.c");
+  const bin = join(MODDABLE!, "build", "bin", "lin", "release");
+  const { STANDIN_BIN, ...vars } = standIns;
+  const env = { ...process.env, ...vars, PATH: `${STANDIN_BIN}:${bin}:${join(process.cwd(), "node_modules", ".bin")}:${process.env.PATH}` };
+  const args = ["-m", "-p", platform, "-o", outDir, "-t", linked, manifest];
+  try {
+    const { stdout, stderr } = await run("mcconfig", args, { env, cwd: join(manifest, ".."), maxBuffer: 64 << 20 });
+    return { output: `${stdout}\n${stderr}`, ok: existsSync(linked) };
+  } catch (e) {
+    const error = e as { stdout?: string; stderr?: string };
+    return { output: `${error.stdout ?? ""}\n${error.stderr ?? ""}`, ok: false };
+  }
 }
 
 export interface RunningSimulator {
