@@ -230,7 +230,7 @@ describe("limits", () => {
       for (const end = Date.now() + 10000; late === undefined;) {
         late = await t.connect(ids[3], tokens[3]).catch((e) => {
           if (Date.now() > end) throw e;
-          return new Promise<undefined>((r) => setTimeout(r, 20));
+          return new Promise<undefined>((r) => setTimeout(() => r(undefined), 20));
         });
       }
       await late.hello(ids[3]);
