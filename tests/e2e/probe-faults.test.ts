@@ -67,7 +67,7 @@ function expected(faults: Record<number, string>, centi: (k: number) => number):
   return Array.from({ length: SLOTS }, (_, k): Slot => (faults[k] ? [k, null, faults[k]] : [k, centi(k), null]));
 }
 
-test("simulated probe: each of the 9 fault kinds, and stuck found by the channel, stored as fault markers in exactly their slots", { timeout: 60000 }, async () => {
+test("simulated probe: each of the 9 fault kinds, and stuck found by the channel, stored as fault markers in exactly their slots", { timeout: 300_000 }, async () => {
   const kinds = FAULT_NAMES.map((_, kind) => kind as FaultKind);
   assert.equal(kinds.length, 9);
   const plan: Record<number, (dev: SimDevice) => void> = {};
@@ -87,7 +87,7 @@ test("simulated probe: each of the 9 fault kinds, and stuck found by the channel
   assert.equal(dev.samples.length, SLOTS, "the signal read once per slot");
 });
 
-test("DS18B20 on a simulated 1-Wire bus: lost presence, bad CRC, 85 °C power-on, open data line, −127 °C, out of range, a brown-out", { timeout: 60000 }, async () => {
+test("DS18B20 on a simulated 1-Wire bus: lost presence, bad CRC, 85 °C power-on, open data line, −127 °C, out of range, a brown-out", { timeout: 300_000 }, async () => {
   let device!: FakeDS18B20;
   const faults: Record<number, string> = {
     2: "no-device", 4: "crc", 6: "power-on", 8: "disconnected", 10: "disconnected", 12: "out-of-range", 14: "no-device", 16: "power-on",
@@ -120,7 +120,7 @@ test("DS18B20 on a simulated 1-Wire bus: lost presence, bad CRC, 85 °C power-on
   assert.ok(dev.log.some((line) => line.endsWith("probe: ds18b20 on GPIO4: 28-0316a2795aff")), "found by search on ESP32-DevKitC's GPIO4");
 });
 
-test("TMP117 on a simulated I2C bus: no acknowledge, a bus error, the −256 °C reset value, out of range, a late conversion", { timeout: 60000 }, async () => {
+test("TMP117 on a simulated I2C bus: no acknowledge, a bus error, the −256 °C reset value, out of range, a late conversion", { timeout: 300_000 }, async () => {
   let chip!: FakeTMP117;
   const faults: Record<number, string> = { 2: "no-device", 4: "bus-error", 8: "power-on", 10: "out-of-range", 12: "timeout" };
   const restore = () => {
@@ -147,7 +147,7 @@ test("TMP117 on a simulated I2C bus: no acknowledge, a bus error, the −256 °C
   assert.deepEqual(rows, expected(faults, () => 2500));
 });
 
-test("NTC on a simulated ADC: an open thermistor, a short, a failed conversion", { timeout: 60000 }, async () => {
+test("NTC on a simulated ADC: an open thermistor, a short, a failed conversion", { timeout: 300_000 }, async () => {
   const wiring: NtcWiring = { side: "high", series: 10000, r25: 10000, beta: 3950, supply: 3300, fullScale: 2450, resolution: 12 };
   let celsius = 20;
   let failed = false;
@@ -168,7 +168,7 @@ test("NTC on a simulated ADC: an open thermistor, a short, a failed conversion",
   assert.deepEqual(rows, expected(faults, () => reading));
 });
 
-test("hello reports the probe type and its fault counts; a missing DS18B20 is no-device in every slot", { timeout: 60000 }, async () => {
+test("hello reports the probe type and its fault counts; a missing DS18B20 is no-device in every slot", { timeout: 300_000 }, async () => {
   const clock = new VirtualClock();
   const server = await startTestServer(clock);
   const dev = new SimDevice({

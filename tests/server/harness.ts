@@ -120,8 +120,8 @@ export class DeviceClient {
     this.socket.send(typeof frame === "string" || Buffer.isBuffer(frame) ? frame : JSON.stringify(frame));
   }
 
-  /** The next frame from the server; fails after `timeoutMs`. */
-  next(timeoutMs = 2000): Promise<Frame> {
+  /** The next frame from the server; fails after `timeoutMs` (a hang guard: busy CI machines are slow). */
+  next(timeoutMs = 15_000): Promise<Frame> {
     const queued = this.#inbox.shift();
     if (queued) return Promise.resolve(queued);
     return new Promise((resolve, reject) => {

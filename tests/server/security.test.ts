@@ -82,7 +82,7 @@ describe("device credentials", () => {
     // The CLI is another process writing the same database; the server notices within its poll period.
     const revoked = spawnSync(process.execPath, ["--import", "tsx", "server/cli.ts", "device", "revoke", id, "--db", t.dbPath], { encoding: "utf8" });
     assert.equal(revoked.status, 0, revoked.stderr);
-    const err = await device.next(3000);
+    const err = await device.next();
     assert.deepEqual([err.t, err.code], ["err", "revoked"]);
     assert.deepEqual(await device.closed, { code: 4003, reason: "token revoked" });
 
@@ -98,7 +98,7 @@ describe("device credentials", () => {
     const device = await t.connect(id, token);
     await device.hello(id);
     registerDevice(t.db, id, "the-new-token-123", { replace: true });
-    assert.equal((await device.next(3000)).code, "unauthorized");
+    assert.equal((await device.next()).code, "unauthorized");
     assert.equal((await device.closed).code, 4001);
     await (await t.connect(id, "the-new-token-123")).hello(id);
   });
