@@ -81,6 +81,10 @@ export interface Host {
   retainedMemory(bytes: number): ArrayBuffer | undefined;
   /** Sleeps so that main() runs again `ms` from now. Does not return on a board. */
   deepSleep(ms: number): void;
+  /** True when openWebSocket can open wss:// (a TLS client in the build, with heap for it). */
+  readonly tls: boolean;
+  /** The longest one deep sleep may be on this chip (ESP8266: its timer takes µs in 32 bits); longer is taken in steps. */
+  readonly maxSleepMs: number;
   /** The access point joined (6 bytes into `bssid`) and its channel, or 0 when not known. */
   accessPoint(bssid: Uint8Array): number;
   random(): number;

@@ -205,6 +205,15 @@ export class ModdableHost implements Host {
     return Power.retained(bytes);
   }
 
+  /** No TLS client in this build yet: wss:// is refused as a configuration error, not retried (docs/link.md). */
+  get tls(): boolean {
+    return false;
+  }
+
+  get maxSleepMs(): number {
+    return Power.maxSleep;
+  }
+
   deepSleep(ms: number): void {
     this.leaveWifi();
     Power.deepSleep(ms, this.#main);

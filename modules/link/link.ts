@@ -228,7 +228,9 @@ export class Link {
   joinWifi(): void {
     const settings = this.#settings;
     if (!settings.url) return this.fail(LinkEvent.Rejected, "server.url is not set");
-    if (!parseWebSocketUrl(settings.url)) return this.fail(LinkEvent.Rejected, "server.url is not a ws:// URL with a host");
+    const parts = parseWebSocketUrl(settings.url);
+    if (!parts) return this.fail(LinkEvent.Rejected, "server.url is not a ws:// URL with a host");
+    if (parts.secure && !this.#host.tls) return this.fail(LinkEvent.Rejected, "server.url: this build has no TLS for wss://, use ws://");
     if (this.#wifiUp) return this.dispatch(LinkEvent.WifiUp);
     if (!settings.ssid) return this.fail(LinkEvent.Rejected, "wifi.ssid is not set");
     this.#arm(WIFI_TIMEOUT, LinkEvent.Timeout, "wifi join timed out");

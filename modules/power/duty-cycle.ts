@@ -27,7 +27,8 @@ export interface DutyCycleSettings {
   isAlarm(value: number): boolean;
 }
 
-export type SleepCause = "idle" | "sent" | "backoff" | "cap";
+/** Why the wake ended; "step" is a wake before its slot, one step of a sleep longer than the chip takes at once. */
+export type SleepCause = "idle" | "sent" | "backoff" | "cap" | "step";
 
 /** Don't plan a sleep shorter than this: waking costs more than staying awake that long. */
 const MIN_SLEEP = 200;
@@ -59,14 +60,22 @@ export class DutyCycle {
 
   /**
    * Runs this wake. `fresh` is true when the retained image was empty or discarded: the sampling grid
-   * starts now, for `boot`.
+   * starts now, for `boot`. `resumed` is true when the device clock continues from before a deep sleep.
    */
-  wake(fresh: boolean, boot: number): void {
+  wake(fresh: boolean, boot: number, resumed = !fresh): void {
     const host = this.#host;
     const state = this.#state;
     const now = (this.#wokeAt = host.ticks());
     const interval = this.#settings.interval();
     const newBoot = fresh || state.boot !== boot;
+    if (resumed && !newBoot && state.interval === interval) {
+      // Woken before the slot: a sleep longer than the chip takes at once goes on, radio and probe off.
+      const due = state.gridStart + state.slot * interval * 1000;
+      if (due - now > MIN_SLEEP) {
+        this.cause = "step";
+        return this.#sleepFor(due - now, now);
+      }
+    }
     if (newBoot || state.interval !== interval) {
       // A new grid from now: after a cold boot, or when the interval changed.
       if (newBoot) state.nextIndex = 0;
@@ -179,9 +188,15 @@ export class DutyCycle {
       state.nextIndex++; // a slot skipped because this wake ran long: an index gap marks it
     }
     state.slot = slot;
-    const delay = state.gridStart + slot * period - now;
-    state.clock = now + delay;
-    state.seal();
-    host.deepSleep(delay);
+    this.#sleepFor(state.gridStart + slot * period - now, now);
+  }
+
+  /** Sleeps `delay`, or the longest the chip can (Host.maxSleepMs), after which the next wake goes on sleeping. */
+  #sleepFor(delay: number, now: number): void {
+    const max = this.#host.maxSleepMs;
+    const sleep = delay < max ? delay : max;
+    this.#state.clock = now + sleep;
+    this.#state.seal();
+    this.#host.deepSleep(sleep);
   }
 }

@@ -40,7 +40,9 @@ export interface HardwareOptions {
 export type ResetReason = "power-on" | "deep-sleep" | "software";
 
 /** RTC memory the firmware may keep (modules/host/native/<platform>/power.c). */
-const RETAINED_BYTES: Record<Platform, number> = { esp32: 4096, esp8266: 256, lin: 4096 };
+const RETAINED_BYTES: Record<Platform, number> = { esp32: 4096, esp8266: 472, lin: 4096 };
+/** The longest deep sleep the native module takes, ms (Power.maxSleep in modules/host/native/<platform>/power.js). */
+const MAX_SLEEP_MS: Record<Platform, number> = { esp32: 0x7fffffff, esp8266: 3600000, lin: 0x7fffffff };
 
 /** mulberry32: a small deterministic generator, so Math.random repeats from run to run (as on mcsim). */
 function generator(seed: number): () => number {
@@ -146,9 +148,17 @@ export class Hardware {
     else this.#stop("power off");
   }
 
-  /** Power.deepSleep: the run ends; after `ms` the firmware starts again, RTC memory intact. */
+  get maxSleepMs(): number {
+    return MAX_SLEEP_MS[this.platform];
+  }
+
+  /**
+   * Power.deepSleep: the run ends; after `ms` the firmware starts again, RTC memory intact. As the chips'
+   * timers do, ESP8266 takes µs in a uint32: a longer sleep wraps and the chip wakes early.
+   */
   deepSleep(ms: number): void {
     if (!this.#powered) return;
+    if (this.platform === "esp8266") ms = ((ms * 1000) % 2 ** 32) / 1000;
     this.#stop(`deep sleep ${ms} ms`);
     this.energy.set("sleep");
     this.#wake = this.clock.setTimer(() => {

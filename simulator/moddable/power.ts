@@ -12,6 +12,9 @@ export default class Power {
   static retained(bytes: number): ArrayBuffer | undefined {
     return hardware().retained(bytes);
   }
+  static get maxSleep(): number {
+    return hardware().maxSleepMs;
+  }
   static deepSleep(ms: number, _wake?: () => void): void {
     hardware().deepSleep(ms);
   }

@@ -285,6 +285,7 @@ test("configuration errors are rejections, not retry loops: no URL, an unusable 
     [{ url: "http://example.com" }, "server.url is not a ws:// URL with a host"],
     [{ url: "ws://:80" }, "server.url is not a ws:// URL with a host"],
     [{ ssid: "" }, "wifi.ssid is not set"],
+    [{ url: "wss://example.com" }, "server.url: this build has no TLS for wss://, use ws://"],
   ] as [Partial<LinkSettings>, string][]) {
     const { host, link } = setup(overrides);
     link.start();
@@ -292,6 +293,18 @@ test("configuration errors are rejections, not retry loops: no URL, an unusable 
     assert.equal(link.lastError, reason);
     assert.equal(host.sockets.length, 0);
   }
+});
+
+test("wss:// on a build without TLS: suspended with the reason, one check an hour, no radio", () => {
+  const { host, link } = setup({ url: "wss://example.com:8443" });
+  link.start();
+  host.advance(3 * SUSPEND_RETRY);
+  assert.equal(link.state, LinkState.Suspended);
+  assert.equal(link.lastError, "server.url: this build has no TLS for wss://, use ws://");
+  assert.equal(host.wifiJoins.length, 0, "Wi-Fi is never joined for a URL that cannot be opened");
+  assert.equal(host.sockets.length, 0);
+  const checks = host.logs.filter((line) => line.startsWith("link: suspended")).length;
+  assert.ok(checks >= 1 && checks <= 4, `${checks} checks in 3 suspension periods`);
 });
 
 test("a refused Wi-Fi password backs off once, and suspends when refused again", () => {

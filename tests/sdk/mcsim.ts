@@ -90,14 +90,16 @@ export interface RunningSimulator {
   process: ChildProcess;
   /** Resolves with the first trace line matching `pattern`. */
   waitFor(pattern: RegExp, timeoutMs: number): Promise<string>;
+  /** Resolves with mcsim's exit code when it ends by itself (a board's stand-in deep sleep ends it). */
+  exited: Promise<number | null>;
   stop(): Promise<void>;
 }
 
-export function startSimulator(so: string, home: string): RunningSimulator {
+export function startSimulator(so: string, home: string, env: Record<string, string> = {}): RunningSimulator {
   mkdirSync(home, { recursive: true }); // mcsim copies the app under XDG_CONFIG_HOME, which must exist
   const bin = join(MODDABLE!, "build", "bin", "lin", "release");
   const child = spawn("xvfb-run", ["-a", "stdbuf", "-oL", join(bin, "mcsim"), so], {
-    env: { ...process.env, XDG_CONFIG_HOME: home },
+    env: { ...process.env, ...env, XDG_CONFIG_HOME: home },
     detached: true, // its own process group, so that stop() ends xvfb-run, Xvfb and mcsim together
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -121,10 +123,11 @@ export function startSimulator(so: string, home: string): RunningSimulator {
   };
   child.stdout!.on("data", onData);
   child.stderr!.on("data", onData);
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   return {
     lines,
     process: child,
+    exited,
     waitFor(pattern, timeoutMs) {
       const seen = lines.find((line) => pattern.test(line));
       if (seen) return Promise.resolve(seen);

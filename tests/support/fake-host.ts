@@ -56,6 +56,10 @@ export class FakeHost implements Host {
   wifiAnswer: WifiEvent | undefined = "connected";
   /** Memory that survives deepSleep(); tests pass the same buffer to the next wake's host. */
   retained: ArrayBuffer | undefined;
+  /** Whether wss:// can be opened. */
+  tls = false;
+  /** The longest deepSleep() the chip takes at once. */
+  maxSleepMs = 0x7fffffff;
   /** Each deepSleep(ms) asked for. */
   sleeps: number[] = [];
   /** What accessPoint() reports. */

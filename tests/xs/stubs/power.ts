@@ -8,6 +8,9 @@ export default class Power {
     retained ??= new ArrayBuffer(bytes);
     return retained.byteLength >= bytes ? retained : undefined;
   }
+  static get maxSleep(): number {
+    return 0x7fffffff;
+  }
   static deepSleep(ms: number, _wake: () => void): void {
     stubs.sleeps.push(ms);
   }

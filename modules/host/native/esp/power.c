@@ -5,12 +5,16 @@
  * firmware checks it (magic + CRC-32) before trusting it.
  */
 #include "xsmc.h"
+#include "mc.xs.h"		// xsID_byteLength
 #include "xsHost.h"
 #include "user_interface.h"
 
-// RTC user memory is 512 bytes from block 64; the SDK's own boot code uses none of it.
-#define kRTCUserBlock (64)
-#define kRetainedBytes (256)
+// RTC user memory is blocks 64-191 (512 bytes). The SDK's rtctime keeps its clock in the first 10 of them
+// (RTC_TIME_BASE 0 to RTC_LASTTODUS_POS 9 in build/devices/esp/lib/rtc/rtctime_internal.h) and rewrites
+// them while the app runs once Date is used: ours is the rest, blocks 74-191.
+#define kRTCUserBlock (64 + 10)
+#define kRetainedBytes ((192 - kRTCUserBlock) * 4)
+#define kMaxSleepMs (3600000)		// Power.maxSleep in power.js
 
 // Not in the core's user_interface.h; the SDK's own system.c declares it the same way.
 extern void system_deep_sleep_instant(uint32_t time_in_us);
@@ -27,7 +31,12 @@ void xs_thermocast_power_retained(xsMachine *the)
 		system_rtc_mem_read(kRTCUserBlock, gRetained, kRetainedBytes);
 		gLoaded = 1;
 	}
+	// A host buffer goes on a host object, and JS reads its byteLength (the SDK's pattern in modZip.c).
+	xsResult = xsNewHostObject(NULL);
 	xsmcSetHostBuffer(xsResult, (void *)gRetained, kRetainedBytes);
+	xsmcVars(1);
+	xsmcSetInteger(xsVar(0), kRetainedBytes);
+	xsmcDefine(xsResult, xsID_byteLength, xsVar(0), xsDontDelete | xsDontSet);
 }
 
 static void deepSleepDeliver(void *notThe, void *refcon, uint8_t *message, uint16_t messageLength)
@@ -37,7 +46,13 @@ static void deepSleepDeliver(void *notThe, void *refcon, uint8_t *message, uint1
 
 void xs_thermocast_power_deep_sleep(xsMachine *the)
 {
-	uint32_t us = (uint32_t)xsmcToInteger(xsArg(0)) * 1000;
+	// µs in a uint32: 71.6 minutes at most. JS takes longer sleeps in steps of Power.maxSleep (power.js).
+	int ms = xsmcToInteger(xsArg(0));
+	if (ms < 1)
+		ms = 1;
+	else if (ms > kMaxSleepMs)
+		ms = kMaxSleepMs;
+	uint32_t us = (uint32_t)ms * 1000;
 	if (gLoaded)
 		system_rtc_mem_write(kRTCUserBlock, gRetained, kRetainedBytes);
 	// As the SDK's System.deepSleep: sleep from a fresh turn, after the current callback has returned.

@@ -4,6 +4,7 @@
  * not through a power loss: the firmware checks it (magic + CRC-32) before trusting it.
  */
 #include "xsmc.h"
+#include "mc.xs.h"		// xsID_byteLength
 #include "xsHost.h"
 
 #include "esp_sleep.h"
@@ -20,7 +21,12 @@ void xs_thermocast_power_retained(xsMachine *the)
 	int bytes = xsmcToInteger(xsArg(0));
 	if ((bytes < 0) || (bytes > kRetainedBytes))
 		return;		// undefined: the platform has not that much
+	// A host buffer goes on a host object, and JS reads its byteLength (the SDK's pattern in modZip.c).
+	xsResult = xsNewHostObject(NULL);
 	xsmcSetHostBuffer(xsResult, (void *)gRetained, kRetainedBytes);
+	xsmcVars(1);
+	xsmcSetInteger(xsVar(0), kRetainedBytes);
+	xsmcDefine(xsResult, xsID_byteLength, xsVar(0), xsDontDelete | xsDontSet);
 }
 
 void xs_thermocast_power_deep_sleep(xsMachine *the)

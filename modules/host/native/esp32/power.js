@@ -8,6 +8,8 @@ class Power {
 	static deepSleep(ms, wake) @ "xs_thermocast_power_deep_sleep";
 	static resetReason() @ "xs_thermocast_power_reset_reason";
 	static restart() @ "xs_thermocast_power_restart";
+	/** ms: power.c takes an int32 of ms (the timer itself takes 64-bit µs). */
+	static get maxSleep() { return 0x7fffffff; }
 }
 Object.freeze(Power);
 export default Power;

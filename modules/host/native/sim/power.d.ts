@@ -4,6 +4,8 @@ declare const Power: {
   retained(bytes: number): ArrayBuffer | undefined;
   /** On a board it does not return; on the simulator `wake` runs main() again after `ms`. */
   deepSleep(ms: number, wake: () => void): void;
+  /** The longest sleep `deepSleep` takes, ms. */
+  readonly maxSleep: number;
   resetReason(): string;
   restart(): void;
 };

@@ -22,6 +22,9 @@ class Power {
 	static resetReason() {
 		return globalThis[REASON] ?? "power-on";
 	}
+	static get maxSleep() {
+		return 0x7fffffff; // a Timer's delay
+	}
 	static restart() {
 		// A throw here would abort XS from inside a timer; the desktop cannot reset the app, so it says so.
 		trace("power: restart is not emulated on the desktop: quit mcsim and start it again\n");
