@@ -81,9 +81,8 @@ test("a server with slower asynchronous work says when it is idle, and is waited
 
 test("a server that never answers does not hold the clock", async () => {
   const { clock, server, dev } = await setUp(() => {});
-  const started = performance.now();
+  // Were the clock waiting on the silent server, a settle would reach its limit and the advance would fail.
   await clock.advance(24 * 3600_000);
-  assert.ok(performance.now() - started < 5000);
   assert.equal(dev.log.filter((line) => line.startsWith("sample")).length, 1440);
   assert.equal(server.received.length, 1441); // hello, then every sample
   assert.equal(dev.log.filter((line) => line.startsWith("rx")).length, 0);
@@ -120,9 +119,8 @@ test("a socket whose bytes are never read fails the run with a clear error inste
   });
   try {
     await dev.boot();
-    const started = performance.now();
+    // The settle limit (200 ms) ends the wait: the test's own time limit is the guard against a hang.
     await assert.rejects(clock.advance(5000), /did not settle within 200 ms: .*wrote \d+ bytes, peer read 0/);
-    assert.ok(performance.now() - started < 1000);
     // Once the stuck end is gone, the clock runs again.
     dev.powerOff();
     for (const socket of accepted) socket.destroy();
