@@ -29,11 +29,28 @@ export interface WebSocketEvents {
   onText(text: string): void;
   /** The connection ended or could not be made; no more events follow. */
   onClose(): void;
+  /** The send buffer has room again (TCP acknowledged what was sent). */
+  onWritable?(): void;
 }
 
 export interface WebSocketHandle {
-  send(text: string): void;
+  /**
+   * Sends `text` as one frame if the socket's send buffer has room for it now, and says whether it did. The
+   * buffer is small on the chips (lwIP's TCP_SND_BUF: ESP8266 2 920 bytes, ESP32 8 192 in the SDK's
+   * sdkconfig) and a write that does not fit throws; a refused frame waits for `onWritable`.
+   */
+  send(text: string): boolean;
   close(): void;
+}
+
+/** Bytes of `text` as one masked WebSocket text frame (the SDK client masks, lengths up to 16 bits). */
+export function frameBytes(text: string): number {
+  let bytes = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 0x80) bytes += c >= 0x800 && (c < 0xd800 || c > 0xdfff) ? 2 : 1;
+  }
+  return bytes + (bytes < 126 ? 6 : 8);
 }
 
 /** The serial port the console and Improv share (modules/console). */

@@ -14,7 +14,7 @@ import Power from "native/power";
 import BoardProbeIo from "native/probe-io";
 import WifiAp from "native/wifi-ap";
 import Serial from "embedded:io/serial";
-import { parseWebSocketUrl, type Host, type SerialPort, type WifiNetwork, type TimerHandle, type WebSocketEvents, type WebSocketHandle, type WifiEvent, type WifiOptions } from "./host";
+import { frameBytes, parseWebSocketUrl, type Host, type SerialPort, type WifiNetwork, type TimerHandle, type WebSocketEvents, type WebSocketHandle, type WifiEvent, type WifiOptions } from "./host";
 import type { PreferenceStore } from "../../config/settings";
 import type { ProbeIo } from "../../sensors/probe";
 import { findField } from "../../config/schema";
@@ -22,12 +22,14 @@ import { encodeUtf8 } from "../console/utf8";
 
 const DOMAIN = "thermocast";
 
+type SocketCallback = (message: number, value?: number) => void;
 interface RawSocket {
   write(...data: unknown[]): number;
   read(...args: unknown[]): unknown;
   close(): void;
-  callback?: (message: number, value?: number) => void;
 }
+/** The SDK socket's message that its send buffer has room again (modules/network/socket/socket.js). */
+const SOCKET_WRITABLE = 3;
 const SocketBase = Socket as unknown as new (options: object) => RawSocket;
 
 /**
@@ -38,6 +40,31 @@ const SocketBase = Socket as unknown as new (options: object) => RawSocket;
  */
 class GuardedSocket extends SocketBase {
   #dead = false;
+  #client: SocketCallback | undefined;
+  /** Room freed in the send buffer: the SDK's WebSocket client ignores that message, the uplink needs it. */
+  onWritable: (() => void) | undefined;
+
+  // The SDK socket calls `callback`, which the WebSocket client sets; the writable message is taken out.
+  set callback(callback: SocketCallback | undefined) {
+    this.#client = callback;
+  }
+  get callback(): SocketCallback {
+    return this.#route;
+  }
+  #route = (message: number, value?: number): void => {
+    if (message === SOCKET_WRITABLE) this.onWritable?.();
+    else this.#client?.(message, value);
+  };
+
+  /** Bytes the send buffer takes now (the SDK socket's write() with no arguments). */
+  get room(): number {
+    if (this.#dead) return 0;
+    try {
+      return super.write();
+    } catch {
+      return 0;
+    }
+  }
 
   override write(...data: unknown[]): number {
     if (this.#dead) return 0;
@@ -262,6 +289,10 @@ export class ModdableHost implements Host {
     if (!parts || parts.secure) throw new Error(`cannot open ${url}`);
     const client = new Client({ host: parts.host, port: parts.port, path: parts.path, headers, Socket: GuardedSocket } as ConstructorParameters<typeof Client>[0]);
     let open = true;
+    const socket = (client as unknown as { socket: GuardedSocket }).socket;
+    socket.onWritable = () => {
+      if (open) events.onWritable?.();
+    };
     client.callback = (message: number, value?: unknown) => {
       if (!open) return;
       if (message === Client.connect) events.onConnect?.();
@@ -273,8 +304,9 @@ export class ModdableHost implements Host {
       }
     };
     return {
-      send(text: string) {
-        if (!open) return;
+      send(text: string): boolean {
+        if (!open) return true; // the close is reported; what was not sent stays in the store
+        if (socket.room < frameBytes(text)) return false;
         try {
           client.write(text);
         } catch {
@@ -287,6 +319,7 @@ export class ModdableHost implements Host {
           } catch {}
           Timer.set(() => events.onClose(), 0);
         }
+        return true;
       },
       close() {
         if (!open) return;

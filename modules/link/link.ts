@@ -114,6 +114,8 @@ export interface LinkClient {
   online(socket: WebSocketHandle): void;
   text(text: string): void;
   offline(): void;
+  /** The socket can take more after it refused a frame. */
+  writable(): void;
   /**
    * The server has accepted this session: welcomed it and acknowledged everything sent on it. Only then
    * does the backoff start over, so a server that accepts connections and then fails them (never acks,
@@ -263,6 +265,9 @@ export class Link {
       onText: (text: string) => {
         if (socket === this.#socket && this.state === LinkState.Online) this.#heard(text);
       },
+      onWritable: () => {
+        if (socket === this.#socket && this.state === LinkState.Online) this.#client.writable();
+      },
       onClose: () => {
         if (socket !== this.#socket) return;
         this.#socket = undefined;
@@ -291,7 +296,11 @@ export class Link {
     this.#client.online(this.#socket!);
   }
 
-  /** Half-open detection: the legacy Moddable client cannot send a WebSocket ping, so ask the server in a frame. */
+  /**
+   * Half-open detection: the legacy Moddable client cannot send a WebSocket ping, so ask the server in a
+   * frame. A ping the send buffer has no room for is not sent: a link that cannot take 12 bytes, and
+   * answers nothing before the timeout, is taken for dead all the same.
+   */
   ping(): void {
     this.#arm(PONG_TIMEOUT, LinkEvent.Timeout, "no pong in time");
     this.#socket?.send(PING);

@@ -13,6 +13,12 @@ import { AckWindow } from "./ack-window";
 
 export const PROTOCOL_VERSION = 1;
 const WINDOW = 4;
+/**
+ * Frames waiting for room in the socket's send buffer, in order: the hello, one batch, and cfgack replies.
+ * Nothing new is encoded while one waits. Overflow policy: a cfgack that finds it full is dropped and
+ * counted (`unanswered`); the server keeps that push pending and sends it again at the next hello.
+ */
+const OUTBOX = 4;
 /** Server error codes that mean "these credentials will not work": stop retrying until they change. */
 const REJECTIONS: readonly string[] = Object.freeze(["unauthorized", "revoked", "unknown-device"]);
 /**
@@ -45,6 +51,9 @@ export class Uplink implements LinkClient {
   rejected = 0;
   /** Acks for sequence numbers never sent, and frames that did not parse: the server is wrong. */
   bogus = 0;
+  /** Frames that waited for room in the send buffer, and cfgack replies dropped for want of it. */
+  waited = 0;
+  unanswered = 0;
   /** Server's epoch ms minus device ticks, once a `welcome` said it; 0 until then. */
   clockOffset = 0;
   /** Send every unsent reading now, full batch or not (a battery wake that already paid for the radio). */
@@ -55,6 +64,7 @@ export class Uplink implements LinkClient {
   #options: UplinkOptions;
   #socket: WebSocketHandle | undefined;
   #window = new AckWindow(WINDOW);
+  #outbox: string[] = [];
   #seq = 0;
   #slice: Slice = { start: 0, count: 0, boot: 0, index: 0, interval: 0, newest: 0 };
   #header: BatchHeader = { seq: 0, boot: 0, index: 0, interval: 0, age: 0, time: 0, channel: 0 };
@@ -87,12 +97,22 @@ export class Uplink implements LinkClient {
     const hello: Record<string, unknown> = { t: "hello", v: PROTOCOL_VERSION };
     const fields = this.#options.hello();
     for (const key in fields) if (key !== "t" && key !== "v") hello[key] = fields[key];
-    socket.send(JSON.stringify(hello));
+    this.#outbox.length = 0;
+    this.#transmit(JSON.stringify(hello));
+    this.pump();
+  }
+
+  /** The socket has room again: what waited goes first, in order, then whatever is due. */
+  writable(): void {
+    const socket = this.#socket;
+    const outbox = this.#outbox;
+    while (socket && outbox.length && socket.send(outbox[0])) outbox.shift();
     this.pump();
   }
 
   offline(): void {
     this.#socket = undefined;
+    this.#outbox.length = 0;
     this.#window.clear();
     this.#options.store.rewind();
     this.#options.host.clearTimer(this.#ackTimer);
@@ -137,7 +157,7 @@ export class Uplink implements LinkClient {
     const size = this.#options.batchSize();
     const slice = this.#slice;
     const header = this.#header;
-    while (!this.#window.full && store.unsent) {
+    while (!this.#outbox.length && !this.#window.full && store.unsent) {
       const now = host.ticks();
       const oldest = store.oldestUnsentTime();
       if (!this.flush && !store.hasFullBatch(size) && now - oldest < this.#options.maxLatency()) break;
@@ -150,7 +170,7 @@ export class Uplink implements LinkClient {
       encoder.encode(header, store.values, slice.start, slice.count);
       this.#window.push(header.seq, slice.boot, slice.index, slice.count, now);
       this.sentBatches++;
-      socket.send(encoder.text());
+      this.#transmit(encoder.text());
     }
     this.#armAckTimer();
   }
@@ -191,7 +211,15 @@ export class Uplink implements LinkClient {
   #configure(id: unknown, set: Record<string, unknown>): void {
     const error = this.#options.applyConfig(set);
     const reply = error ? { t: "cfgack", id, ok: false, err: error } : { t: "cfgack", id, ok: true };
-    this.#socket?.send(JSON.stringify(reply));
+    if (this.#outbox.length < OUTBOX) this.#transmit(JSON.stringify(reply));
+    else this.unanswered++;
+  }
+
+  /** Sends `text` now if nothing waits before it and the socket has room, else queues it for `writable`. */
+  #transmit(text: string): void {
+    if (!this.#outbox.length && this.#socket?.send(text) !== false) return;
+    this.#outbox.push(text);
+    this.waited++;
   }
 
   #armAckTimer(): void {

@@ -9,10 +9,15 @@
  *
  * Failures on demand: `refuse` makes new connections fail; `drop()` cuts the open ones; `resolve` answers
  * (or fails) name lookups.
+ *
+ * lwIP's send buffer: a frame is written only if it fits what the buffer has free (`room`), else the write
+ * throws "can't write all data", as the SDK socket on lwIP does; its bytes are freed `ackDelayMs` later
+ * (the peer's TCP acknowledgement), and `onWritable` says so (the socket's writable message).
  */
 import { connect as tcpConnect, isIP, type NetConnectOpts, type Socket } from "node:net";
 import { WebSocket } from "ws";
 import type { Hardware } from "./hardware";
+import type { Platform } from "./preferences";
 import { HANDSHAKE_MS } from "./energy";
 
 export const ClientMessage = Object.freeze({ connect: 1, handshake: 2, receive: 3, disconnect: 4 });
@@ -31,15 +36,24 @@ export type ClientCallback = (message: number, value?: string | ArrayBuffer) => 
 /** The SDK writes lengths up to 16 bits and cannot read a 64-bit length. */
 const MAX_MESSAGE = 65535;
 
+/** Bytes a masked frame of `payload` bytes takes (the SDK client masks; lengths up to 16 bits). */
+const frameSize = (payload: number) => payload + (payload < 126 ? 6 : 8);
+
 export class Connection {
   #hardware: Hardware;
   #deliver: ClientCallback;
   #ws: WebSocket | undefined;
   /** "closed" once disconnect was reported or the firmware closed it: nothing more is delivered. */
   #state: "connecting" | "open" | "closed" = "connecting";
+  #network: Network;
+  /** Bytes written and not yet acknowledged by the peer's TCP. */
+  #unacked = 0;
+  /** Room freed in the send buffer (the SDK socket's writable message); the simulated client sets it. */
+  onWritable: (() => void) | undefined;
 
-  constructor(hardware: Hardware, options: ClientOptions, deliver: ClientCallback, refuse: boolean, failAfterMs = 0) {
+  constructor(hardware: Hardware, network: Network, options: ClientOptions, deliver: ClientCallback, refuse: boolean, failAfterMs = 0) {
     this.#hardware = hardware;
+    this.#network = network;
     this.#deliver = deliver;
     if (refuse) {
       // Refused, unreachable or no DNS answer: the SDK's socket fails, and the client reports disconnect only.
@@ -85,11 +99,23 @@ export class Connection {
     ws.on("close", () => this.#report(ClientMessage.disconnect));
   }
 
+  /** Bytes the send buffer takes now. */
+  get room(): number {
+    return this.#state === "closed" ? 0 : this.#network.sendBufferBytes - this.#unacked;
+  }
+
   write(message: string | ArrayBuffer): void {
     const data = Buffer.from(message as string); // a string as UTF-8, an ArrayBuffer as is
     if (data.byteLength > MAX_MESSAGE) throw new Error("message too long");
     // Stricter than the SDK, which would write frame bytes into a socket still in its HTTP handshake.
     if (this.#state !== "open" || !this.#ws) throw new Error("websocket is not open");
+    const bytes = frameSize(data.byteLength);
+    if (bytes > this.room) throw new Error("can't write all data"); // modules/network/socket/lwip/modSocket.c
+    this.#unacked += bytes;
+    this.#hardware.after(this.#network.ackDelayMs, () => {
+      this.#unacked -= bytes;
+      if (this.#state !== "closed") this.#hardware.run(() => this.onWritable?.());
+    });
     this.#ws.send(data, { binary: typeof message !== "string" });
     this.#hardware.energy.traffic();
     this.#hardware.clock.touch();
@@ -130,6 +156,8 @@ export class Connection {
   }
 }
 
+const SEND_BUFFER_BYTES: Record<Platform, number> = { esp32: 8192, esp8266: 2920, lin: 1024 };
+
 export class Network {
   /** New connections fail (nothing listening, no route) while true. */
   refuse = false;
@@ -142,11 +170,25 @@ export class Network {
   resolve: ((name: string) => string | undefined) | undefined;
   /** How long a failed lookup takes to fail, ms. */
   dnsFailMs = 0;
+  /**
+   * lwIP's TCP send buffer: ESP32 8 192 bytes (CONFIG_LWIP_TCP_SND_BUF_DEFAULT in the SDK's
+   * build/devices/esp32/xsProj-esp32/sdkconfig.defaults), ESP8266 2 920 (2 × TCP_MSS 1460, lwIP 1.4's
+   * default in the NONOS SDK); lin: mcsim's socket buffers 1 024 bytes ahead of the host's kernel.
+   */
+  get sendBufferBytes(): number {
+    return this.#sendBufferBytes ?? SEND_BUFFER_BYTES[this.#hardware.platform];
+  }
+  set sendBufferBytes(bytes: number) {
+    this.#sendBufferBytes = bytes;
+  }
+  #sendBufferBytes: number | undefined;
+  /** How long the peer's TCP takes to acknowledge a write, freeing its bytes (a round trip), ms. */
+  ackDelayMs = 20;
   #hardware: Hardware;
   #open = new Set<Connection>();
 
   constructor(hardware: Hardware) {
-    this.#hardware = hardware;
+    this.#hardware = hardware; // its platform is set after its parts are made: read it when needed
   }
 
   connect(options: ClientOptions, deliver: ClientCallback): Connection {
@@ -157,13 +199,13 @@ export class Network {
     if (!refuse && this.resolve && isIP(options.host) === 0) {
       const address = this.resolve(options.host);
       if (address === undefined) {
-        const failed = new Connection(this.#hardware, options, deliver, true, this.dnsFailMs);
+        const failed = new Connection(this.#hardware, this, options, deliver, true, this.dnsFailMs);
         this.#open.add(failed);
         return failed;
       }
       target = { ...options, host: address };
     }
-    const connection = new Connection(this.#hardware, target, deliver, refuse);
+    const connection = new Connection(this.#hardware, this, target, deliver, refuse);
     this.#open.add(connection);
     return connection;
   }

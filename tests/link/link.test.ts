@@ -24,6 +24,9 @@ class RecordingClient implements LinkClient {
   offline() {
     this.events.push("offline");
   }
+  writable() {
+    this.events.push("writable");
+  }
 }
 
 function setup(overrides: Partial<LinkSettings> = {}) {

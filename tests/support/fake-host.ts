@@ -2,7 +2,7 @@
  * A Host for unit tests of device parts: a manual clock, timers fired by `advance`, seeded randomness,
  * Wi-Fi and sockets driven by the test. No I/O, no real time.
  */
-import type { Host, TimerHandle, WebSocketEvents, WebSocketHandle, WifiEvent, WifiOptions } from "../../modules/host/host";
+import { frameBytes, type Host, type TimerHandle, type WebSocketEvents, type WebSocketHandle, type WifiEvent, type WifiOptions } from "../../modules/host/host";
 import type { PreferenceStore } from "../../config/settings";
 import type { ProbeIo } from "../../sensors/probe";
 
@@ -24,10 +24,26 @@ export class MemoryPreferences implements PreferenceStore {
 export class FakeSocket implements WebSocketHandle {
   sent: string[] = [];
   closed = false;
+  /** Bytes the send buffer takes now (frameBytes of each frame); a test lowers it, then frees room with `drain`. */
+  room = Infinity;
+  /** Frames refused for want of room. */
+  refused = 0;
   constructor(readonly url: string, readonly headers: string[], readonly events: WebSocketEvents) {}
-  send(text: string) {
+  send(text: string): boolean {
     if (this.closed) throw new Error("send on a closed socket");
+    const bytes = frameBytes(text);
+    if (bytes > this.room) {
+      this.refused++;
+      return false;
+    }
+    this.room -= bytes;
     this.sent.push(text);
+    return true;
+  }
+  /** TCP acknowledged `bytes`: room again, and the writable event. */
+  drain(bytes: number) {
+    this.room += bytes;
+    this.events.onWritable?.();
   }
   close() {
     this.closed = true;

@@ -6,6 +6,7 @@ import { BatchEncoder } from "../../modules/protocol/batch";
 import { decodeValues } from "../../modules/protocol/values";
 import { Settings } from "../../config/settings";
 import { FakeHost, MemoryPreferences } from "../support/fake-host";
+import { frameBytes } from "../../modules/host/host";
 
 function setup(batch = 5, latencyMs = 3600000) {
   const host = new FakeHost();
@@ -91,6 +92,45 @@ test("the window bounds batches in flight; acks let the backlog drain", () => {
   for (let s = 1; s <= 8; s++) uplink.text(`{"t":"ack","s":${s}}`);
   assert.equal(store.count, 0);
   assert.equal(socket.sent.length, 1 + 8);
+});
+
+test("back-pressure: a frame the send buffer has no room for waits, in order, and nothing is encoded behind it", () => {
+  // The frames' sizes, from the same session with room to spare.
+  const dry = setup();
+  for (let k = 0; k < 40; k++) dry.sample(k);
+  dry.open();
+  const [helloBytes, batchBytes] = dry.socket.sent.map(frameBytes);
+  const { uplink, socket, store, sample } = setup();
+  for (let k = 0; k < 40; k++) sample(k);
+  // Room for the hello and one batch only: lwIP's buffer, which would throw on a write that does not fit.
+  socket.room = helloBytes + batchBytes;
+  uplink.online(socket);
+  assert.deepEqual(socket.frames().map((f) => f.t === "b" ? f.s : f.t), ["hello", 1]);
+  assert.equal(socket.refused, 1, "batch 2 was offered once and held");
+  assert.equal(uplink.waited, 1);
+  assert.equal(uplink.sentBatches, 2, "batch 2 is encoded and in the window, batch 3 is not");
+  socket.drain(10 * batchBytes); // TCP acknowledged the bytes: the held frame goes, then what is due behind it
+  uplink.writable(); // as the link passes on the socket's writable event
+  assert.deepEqual(socket.frames().filter((f) => f.t === "b").map((f) => f.s), [1, 2, 3, 4], "up to the ack window");
+  socket.room = Infinity;
+  for (let s = 1; s <= 8; s++) {
+    uplink.text(`{"t":"ack","s":${s}}`);
+  }
+  assert.equal(store.count, 0, "every reading acked once the buffer drained");
+  const indexes = socket.frames().filter((f) => f.t === "b").map((f) => f.k);
+  assert.deepEqual(indexes, [0, 5, 10, 15, 20, 25, 30, 35], "each batch sent once, in order");
+});
+
+test("back-pressure: cfgack replies wait behind a held frame; beyond the outbox they are counted, not lost silently", () => {
+  const { uplink, socket, open } = setup();
+  open();
+  socket.room = 0;
+  for (let id = 1; id <= 6; id++) uplink.text(`{"t":"cfg","id":${id},"set":{"batch.size":5}}`);
+  assert.equal(uplink.waited, 4);
+  assert.equal(uplink.unanswered, 2, "the server keeps those pushes pending and sends them again");
+  socket.drain(10_000);
+  uplink.writable();
+  assert.deepEqual(socket.frames().filter((f) => f.t === "cfgack").map((f) => f.id), [1, 2, 3, 4]);
 });
 
 test("no ack in time makes the link reconnect", () => {

@@ -5,7 +5,8 @@ export class Socket {
   static readonly connect = 1;
   static readonly dataReceived = 2;
   static readonly dataSent = 3;
-  callback: ((message: number, value?: number) => void) | undefined;
+  // Declared, not a field: the SDK's Socket has no own `callback`, and a field would hide a subclass's accessor.
+  declare callback: ((message: number, value?: number) => void) | undefined;
   constructor(_options?: object) {}
   write(..._data: unknown[]): number {
     return 0;

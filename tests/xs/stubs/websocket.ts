@@ -7,8 +7,11 @@ export class Client {
   static readonly receive = 3;
   static readonly disconnect = 4;
   callback: ((message: number, value?: unknown) => void) | undefined;
-  constructor(_options: unknown) {
+  /** As the SDK client: the socket made from `options.Socket`. */
+  socket: unknown;
+  constructor(options: { Socket?: new (options: object) => unknown }) {
     stubs.sockets++;
+    if (options?.Socket) this.socket = new options.Socket({});
   }
   write(_message: string | ArrayBuffer): void {}
   close(): void {}
