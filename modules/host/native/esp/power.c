@@ -39,6 +39,14 @@ void xs_thermocast_power_retained(xsMachine *the)
 	xsmcDefine(xsResult, xsID_byteLength, xsVar(0), xsDontDelete | xsDontSet);
 }
 
+// The image is whole in the RAM copy (modules/power/retained.ts commits): write it through, so that a reset
+// during the wake (watchdog, panic, brownout, a console reboot) finds it. 472 bytes of register writes.
+void xs_thermocast_power_commit(xsMachine *the)
+{
+	if (gLoaded)
+		system_rtc_mem_write(kRTCUserBlock, gRetained, kRetainedBytes);
+}
+
 static void deepSleepDeliver(void *notThe, void *refcon, uint8_t *message, uint16_t messageLength)
 {
 	system_deep_sleep_instant((uintptr_t)refcon);

@@ -8,6 +8,8 @@ class Power {
 	static deepSleep(ms, wake) @ "xs_thermocast_power_deep_sleep";
 	static resetReason() @ "xs_thermocast_power_reset_reason";
 	static restart() @ "xs_thermocast_power_restart";
+	/** Writes the RAM copy through to RTC user memory (a commit of modules/power/retained.ts). */
+	static commit() @ "xs_thermocast_power_commit";
 	/** ms: system_deep_sleep takes µs in a uint32 (71.6 min); a round hour leaves room for its clock's drift. */
 	static get maxSleep() { return 3600000; }
 }

@@ -1,0 +1,149 @@
+/*
+ * `npm run bench:heap:esp8266`: the firmware in mcsim inside a fixed XS heap sized as the ESP8266's, for N
+ * readings, with a console session and a configuration push on the way. XS aborts with "memory full" when
+ * a fixed heap runs out (incremental sizes 0: xs/sources/xsMemory.c), so the run itself is the check.
+ *
+ * How the ESP8266's heap is scaled to mcsim: the esp build gives XS one static block of 32 768 bytes
+ * (build/devices/esp/manifest.json, `creation.static`) holding the stack (256 slots), the slots and the
+ * chunks. A board's slot is 16 bytes, mcsim's 32: what is scarce on the board is the *number* of slots, so
+ * the emulation fixes the counts, not the bytes. 32 768 − 256 × 16 (stack) = 28 672 bytes, split as
+ * 8 192 bytes of chunks (above the 6.3 KB the live chunk heap reaches, bench/sdk-heap.ts) and
+ * (28 672 − 8 192) / 16 = 1 280 slots, by default (HEAP_CHUNK_BYTES moves the split; the manifest is written
+ * here, over tests/sdk/heap/manifest.json, with `creation` fixed). Chunks hold the same bytes on
+ * both but for the slot arrays inside them (array elements), which are larger on 64-bit: so the chunk half
+ * is stricter here than on the board. The board shares the block between slots and chunks as needed; the
+ * emulation splits it once, which is also stricter.
+ *
+ *   HEAP_READINGS=1000 [HEAP_CHUNK_BYTES=8192] npm run bench:heap:esp8266
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { execFileSync } from "node:child_process";
+import { startServer } from "../server/server";
+import { registerDevice } from "../server/cli";
+import { MODDABLE, startSimulator } from "../tests/sdk/mcsim";
+import { openPseudoTerminal } from "../tests/support/pty";
+
+const READINGS = Number(process.env.HEAP_READINGS ?? 1000);
+/** The esp build's XS block less its stack of 256 16-byte slots. */
+const BLOCK_BYTES = 32768 - 256 * 16;
+const CHUNK_BYTES = Number(process.env.HEAP_CHUNK_BYTES ?? 8192);
+const SLOTS = Math.floor((BLOCK_BYTES - CHUNK_BYTES) / 16);
+const DEVICE = "heap-test";
+const TOKEN = "heap-test-token-0001";
+const ADMIN = "heap-bench-admin-token-0001";
+
+if (!MODDABLE) {
+  console.error("MODDABLE is not set: install the Moddable SDK (README) and export MODDABLE to measure the heap in mcsim.");
+  process.exit(1);
+}
+
+const work = mkdtempSync(join(tmpdir(), "thermocast-heap-esp8266-"));
+const server = await startServer({ port: 0, dbPath: join(work, "db.sqlite"), log: () => {}, adminToken: ADMIN });
+registerDevice(server.db, DEVICE, TOKEN);
+const terminal = await openPseudoTerminal();
+const out = join(work, "build");
+mkdirSync(out);
+const app = join(work, "heap-esp8266");
+mkdirSync(app);
+writeFileSync(join(app, "manifest.json"), JSON.stringify({
+  include: [join(process.cwd(), "tests", "sdk", "heap", "manifest.json")],
+  platforms: { lin: { creation: { chunk: { initial: CHUNK_BYTES, incremental: 0 }, heap: { initial: SLOTS, incremental: 0 }, stack: 256 } } },
+}, null, 1));
+const bin = join(MODDABLE, "build", "bin", "lin", "release");
+execFileSync("mcconfig", ["-i", "-m", "-p", "lin", "-o", out, "manifest.json",
+  `server.url=ws://127.0.0.1:${server.port}`, `device.id=${DEVICE}`, `device.token=${TOKEN}`, `console=${terminal.path}`], {
+  cwd: app,
+  env: { ...process.env, PATH: `${bin}:${join(process.cwd(), "node_modules", ".bin")}:${process.env.PATH}` },
+  stdio: ["ignore", "ignore", "inherit"],
+});
+const sim = startSimulator(join(out, "bin", "lin", "mc", "instrument", "heap-esp8266", "mc.so"), join(work, "xdg"));
+
+let keys: string[] = [];
+let readings = 0;
+let peakSlots = 0;
+let peakChunks = 0;
+const aborts: string[] = [];
+/** The trace just before an abort: what was running. */
+const recent: string[] = [];
+const steps: string[] = [];
+const until = async (what: string, check: () => boolean, ms = 60_000) => {
+  for (const end = Date.now() + ms; !check();) {
+    if (Date.now() > end || aborts.length) throw new Error(`${what}: not seen (${aborts.join("; ")})`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+};
+const command = async (line: string, answer: RegExp) => {
+  terminal.clear();
+  terminal.write(`${line}\r`);
+  await until(`the console's answer to "${line}"`, () => answer.test(terminal.output.toString("utf8")));
+  steps.push(`console: ${line}`);
+};
+
+let partial = "";
+sim.process.stdout!.on("data", (chunk: Buffer) => {
+  partial += chunk.toString();
+  let newline;
+  while ((newline = partial.indexOf("\n")) >= 0) {
+    const line = partial.slice(0, newline);
+    partial = partial.slice(newline + 1);
+    if (/memory full|not enough memory|allocation: failed|XS abort/i.test(line)) {
+      if (!aborts.length) console.log(`trace before the abort:\n  ${recent.join("\n  ")}`);
+      aborts.push(line);
+    }
+    if (!line.startsWith("instruments")) {
+      recent.push(line);
+      if (recent.length > 12) recent.shift();
+    }
+    if (line.startsWith("instruments key: ")) keys = line.slice(17).split(",");
+    else if (line.startsWith("instruments: ") && keys.length) {
+      const values = line.slice(13).split(",").map(Number);
+      peakSlots = Math.max(peakSlots, values[keys.indexOf("Slot used")]);
+      peakChunks = Math.max(peakChunks, values[keys.indexOf("Chunk used")]);
+    }
+    const heap = /^heap: \d+ slot bytes, \d+ chunk bytes after (\d+) readings/.exec(line);
+    if (heap) readings = Number(heap[1]);
+  }
+});
+sim.process.stderr!.on("data", (chunk: Buffer) => {
+  for (const line of chunk.toString().split("\n")) if (/memory full|allocation: failed|XS abort/i.test(line)) aborts.push(line);
+});
+
+let failure: Error | undefined;
+try {
+  console.log(`mcsim, XS heap fixed at ${SLOTS} slots + ${CHUNK_BYTES} B of chunks (the ESP8266's 32 KB block, see the header): ${READINGS} readings, a reading a second …`);
+  await until("the console's banner", () => terminal.output.toString().includes("type help"), 120_000);
+  await until("reading 200", () => readings >= 200, 600_000);
+  await command("status", /\r\n> $/);
+  await command("set batch.size 7", /staged batch\.size = 7/);
+  await command("save", /saved: batch\.size/);
+  await command("get batch.size", /batch\.size = 7\r\n/);
+  await until("reading 400", () => readings >= 400, 600_000);
+  const pushed = await fetch(`${server.url}/api/devices/${DEVICE}/config`, {
+    method: "POST", headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" },
+    body: JSON.stringify({ set: { "batch.size": 5, "batch.latency": 30 } }),
+  });
+  if (pushed.status !== 202) throw new Error(`config push refused: HTTP ${pushed.status}`);
+  await until("the device's answer to the push", () => server.db.lastConfigAnswer(DEVICE)?.ok === 1);
+  steps.push("config push applied");
+  await until(`reading ${READINGS}`, () => readings >= READINGS, (READINGS + 120) * 1000 * 2);
+} catch (e) {
+  failure = e as Error;
+}
+await sim.stop();
+const stored = server.db.readings(DEVICE, 0, Date.now() + 86_400_000).length;
+await server.close();
+await terminal.close();
+rmSync(work, { recursive: true, force: true });
+
+const slotsUsed = peakSlots / 32; // mcsim's slot is 32 bytes
+console.log(`
+XS heap fixed as on ESP8266 (mcsim, counts scaled from the esp build's 32 KB block):
+  readings sampled:        ${readings} (${stored} stored on the server)
+  steps:                   ${steps.join(", ") || "none"}
+  peak slots in use:       ${slotsUsed} of ${SLOTS} (${(slotsUsed / SLOTS).toFixed(2)}; ${slotsUsed * 16} B on the board)
+  peak chunk bytes in use: ${peakChunks} of ${CHUNK_BYTES} (${(peakChunks / CHUNK_BYTES).toFixed(2)})
+  memory full / aborts:    ${aborts.length ? aborts.join("; ") : "none"}`);
+if (failure) console.log(`  FAILED: ${failure.message}`);
+process.exit(failure || aborts.length ? 1 : 0);
