@@ -163,7 +163,11 @@ export class FakeHost implements Host {
     if (!this.#timers.length) return undefined;
     return Math.min(...this.#timers.map((t) => t.at)) - this.#now;
   }
-  /** Moves the clock on by `ms`, firing due timers in order. */
+  /** The device is busy for `ms`: time passes and nothing fires; what fell due fires late, at the next advance. */
+  busy(ms: number) {
+    this.#now += ms;
+  }
+  /** Moves the clock on by `ms`, firing due timers in order (a late one at the present: time never goes back). */
   advance(ms: number) {
     const end = this.#now + ms;
     for (;;) {
@@ -171,7 +175,7 @@ export class FakeHost implements Host {
       for (const t of this.#timers) if (t.at <= end && (!next || t.at < next.at || (t.at === next.at && t.seq < next.seq))) next = t;
       if (!next) break;
       this.#timers.splice(this.#timers.indexOf(next), 1);
-      this.#now = next.at;
+      if (next.at > this.#now) this.#now = next.at;
       next.callback();
     }
     this.#now = end;

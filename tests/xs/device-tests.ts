@@ -1,7 +1,8 @@
 /*
  * Which tests are device tests: the one list. Each directory holds node:test files for device code
- * (main.ts, modules/, sensors/, config/) that the XS tier also runs inside the XS engine. A directory that
- * does not exist yet is skipped, so parts not yet written can be listed ahead.
+ * (main.ts, modules/, sensors/, config/) that the XS tier also runs inside the XS engine. Every listed
+ * directory must exist: a list that names what is not there would skip it silently. (config/'s tests are
+ * the schema's, in tests/console.)
  */
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
@@ -14,7 +15,6 @@ export const DEVICE_TEST_DIRS = [
   "tests/store",
   "tests/link",
   "tests/uplink",
-  "tests/config",
   "tests/sensors",
   "tests/console",
   "tests/sampler",
@@ -22,7 +22,7 @@ export const DEVICE_TEST_DIRS = [
   "tests/improv",
 ];
 
-/** The device test files (repository-relative, sorted), skipping missing directories and fixtures. */
+/** The device test files (repository-relative, sorted), skipping fixtures; a listed directory that is missing throws. */
 export function deviceTestFiles(root = ROOT): string[] {
   const files: string[] = [];
   const walk = (dir: string) => {
@@ -35,7 +35,8 @@ export function deviceTestFiles(root = ROOT): string[] {
   };
   for (const dir of DEVICE_TEST_DIRS) {
     const path = join(root, dir);
-    if (existsSync(path)) walk(path);
+    if (!existsSync(path)) throw new Error(`${dir} is listed as device tests but does not exist`);
+    walk(path);
   }
   return files.sort();
 }
