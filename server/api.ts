@@ -257,8 +257,8 @@ export function deviceSummary(d: DeviceRow, online: boolean) {
     mode: d.mode,
     boot: d.boot,
     revoked: d.revoked === 1,
-    wake: { awake: d.wake_awake, connect: d.wake_connect, retries: d.wake_retries },
-    store: { n: d.store_n, cap: d.store_cap, drop: d.store_drop },
+    wake: { awake: d.wake_awake, connect: d.wake_connect, retries: d.wake_retries, n: d.wake_n },
+    store: { n: d.store_n, cap: d.store_cap, drop: d.store_drop, corrupt: d.store_corrupt },
   };
 }
 
@@ -270,6 +270,8 @@ export function deviceDetail(db: TelemetryDb, d: DeviceRow, online: boolean) {
     resetReason: d.reset_reason,
     cfg: d.cfg === null ? null : JSON.parse(d.cfg),
     lastError: d.last_err,
+    mem: { slots: d.mem_slots, chunks: d.mem_chunks },
+    probe: d.probe === null ? null : JSON.parse(d.probe),
     config: {
       pending: db.pendingConfigPushes(d.id).map((p) => ({ id: p.id, set: JSON.parse(p.set_json), created: p.created, sent: p.sent })),
       last: last === undefined ? null : { id: last.id, set: JSON.parse(last.set_json), ok: last.ok === 1, err: last.err, answered: last.answered },

@@ -67,14 +67,24 @@ test("the dashboard, live, in headless Chromium", { skip, timeout: 45000 }, asyn
     device = await t.connect(ID, "kitchen-token-123");
     await device.hello(ID, {
       fw: "0.3.1", mode: "battery", cfg: { "sample.interval": 60, "batch.size": 10 },
-      wake: { awake: 812, connect: 420, retries: 2 }, store: { n: 30, cap: 512, drop: 0 },
+      wake: { awake: 812, connect: 420, retries: 2, n: 57 }, store: { n: 30, cap: 512, drop: 0, corrupt: 1 },
+      mem: { slots: 10240, chunks: 4096 }, probe: { type: "ds18b20", n: 40, faults: { crc: 3 }, retries: { crc: 5 } },
     });
-    const row = page.locator(`tr[data-id="${ID}"][data-state="online"]`);
+    // Online shows at admission, the hello's figures with the next update (after the hello's commit).
+    const row = page.locator(`tr[data-id="${ID}"][data-state="online"]`, { hasText: "0.3.1" });
     await row.waitFor();
     const text = await row.innerText();
     for (const expected of ["online", "0.3.1", "battery", "30 / 512", "812 ms, 2 retries"]) assert.ok(text.includes(expected), `row shows ${expected}: ${text}`);
     await row.click();
     await page.locator("#detail:not([hidden])").waitFor();
+    // Its health, from the hello: memory, store corruption (a warning), wakes, probe faults (a warning).
+    const fact = (name: string) => page.locator(`#facts dd[data-fact="${name}"]`);
+    await page.locator('#facts dd[data-fact="memory"]', { hasText: "B (" }).waitFor(); // the detail has come
+    assert.equal(await fact("memory").innerText(), "14,336 B (10240 slots, 4096 chunks)");
+    assert.equal(await fact("store corruption").innerText(), "1");
+    assert.equal(await fact("wakes").innerText(), "57");
+    assert.equal(await fact("probe faults").innerText(), "crc 3 in 40 readings, 5 retried (ds18b20)");
+    for (const name of ["store corruption", "probe faults"]) assert.match(await fact(name).getAttribute("class") ?? "", /warn/, name);
     await shot("1-online");
   });
 
