@@ -66,7 +66,6 @@ export class DeviceSession {
   #helloTimer: NodeJS.Timeout | undefined;
   /** Set while more than `maxBufferedBytes` wait to be sent: not reading, closed at `stalledMs`. */
   #stalledTimer: NodeJS.Timeout | undefined;
-  readonly #sent = () => this.#drained();
 
   constructor(deviceId: string, socket: WebSocket, tokenChecked: number, context: SessionContext) {
     this.deviceId = deviceId;
@@ -184,10 +183,10 @@ export class DeviceSession {
   }
 
   /** Over the device's allowance: the frame is dropped (a batch is kept by the device: no `s`), close 4008. */
-  #rateLimited(kind: Limited): void {
+  #rateLimited(kind: Limited, s?: number): void {
     const msg = `too many ${LIMITED[kind]} per minute`;
     this.#send({ t: "err", code: "rate-limited", msg });
-    this.#rejected({ code: "rate-limited", close: Close.RateLimited, msg });
+    this.#rejected({ code: "rate-limited", close: Close.RateLimited, msg, ...(s === undefined ? {} : { s }) });
     this.close(Close.RateLimited, "rate limited");
   }
 
@@ -197,6 +196,7 @@ export class DeviceSession {
       return this.#protocolError({ code: "bad-field", msg: `id: hello for ${hello.id} on the connection of ${this.deviceId}`, close: Close.Policy });
     if (!this.#context.allow("hello", this.deviceId)) return this.#rateLimited("hello");
     clearTimeout(this.#helloTimer);
+    this.#helloTimer = undefined; // and its closure: nothing kept per connection for it
     this.#helloReceived = true;
     const at = now();
     this.#write(() => commits.enqueue({ kind: "hello", hello, at }, (outcome) => {
@@ -226,7 +226,7 @@ export class DeviceSession {
     const times = batchTimes(batch, receivedAt);
     if (times.error) return this.#protocolError(times.error);
     // No `s` in the err: the device keeps the batch and sends it again after its back-off (docs/protocol.md).
-    if (!this.#context.allow("batch", this.deviceId)) return this.#rateLimited("batch");
+    if (!this.#context.allow("batch", this.deviceId)) return this.#rateLimited("batch", batch.s);
     const previousSeq = this.#lastSeq;
     this.#lastSeq = batch.s;
     const rows: BatchRows = { boot: batch.o, channel: batch.c, idx: batch.k, oldest: times.oldest, stepMs: times.stepMs, values: batch.values, faults: batch.faults };
@@ -273,10 +273,10 @@ export class DeviceSession {
     const socket = this.#socket;
     if (socket.readyState !== socket.OPEN) return;
     const text = JSON.stringify(frame);
-    // Only a send that finds the buffer over its cap gets a callback: it runs once everything before it has
-    // gone out to the kernel, which is when reading may start again.
+    // Only a send that finds the buffer over its cap gets a callback (nothing is allocated for the others): it
+    // runs once everything before it has gone out to the kernel, which is when reading may start again.
     if (socket.bufferedAmount + text.length <= this.#context.maxBufferedBytes && this.#stalledTimer === undefined) return socket.send(text);
-    socket.send(text, this.#sent);
+    socket.send(text, () => this.#drained());
     if (this.#stalledTimer !== undefined) return;
     socket.pause();
     this.#stalledTimer = setTimeout(() => {
