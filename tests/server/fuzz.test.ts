@@ -6,7 +6,7 @@
  * device had acked is stored exactly once.
  *
  *   FUZZ_SEED=<seed> replays a run (the seed is printed); FUZZ_CASES=<n> sets the count (default 10 000);
- *   FUZZ_CASE=<index> sends that one case of the seed's run alone.
+ *   FUZZ_CASE=<index>[,<index>…] sends only those cases of the seed's run (a crash names the cases in flight).
  */
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
@@ -24,7 +24,7 @@ import { FUZZ_DEVICES, caseBytes, fuzzCase, fuzzDeviceId, type FuzzCase } from "
 
 const CASES = Number(process.env.FUZZ_CASES ?? 10_000);
 const SEED = Number(process.env.FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31));
-const ONLY = process.env.FUZZ_CASE === undefined ? undefined : Number(process.env.FUZZ_CASE);
+const ONLY = process.env.FUZZ_CASE?.split(",").map(Number);
 /** Connections open at once. */
 const CONCURRENCY = 24;
 /** How long a case waits for the server to close after its half-close before dropping the connection. */
@@ -60,14 +60,21 @@ function serve(dbPath: string): Promise<{ child: ChildProcess; port: number; std
   });
 }
 
-/** One case: its bytes in pieces, then a half-close (waiting a while for the server's close) or a drop. */
-function runCase(port: number, c: FuzzCase, token: string): Promise<void> {
+/**
+ * One case: its bytes in pieces, then a half-close (waiting a while for the server's close) or a drop.
+ * Resolves with how the server answered: its HTTP status, "silent", or "timeout" (it had not closed).
+ */
+function runCase(port: number, c: FuzzCase, token: string): Promise<string> {
   const bytes = caseBytes(c, token);
   return new Promise((resolve) => {
     const socket = connect(port, "127.0.0.1");
+    let answer = "silent";
+    let waited = false;
     socket.on("error", () => {}); // a reset is one of the server's answers
-    socket.on("data", () => {});
-    socket.once("close", () => resolve());
+    socket.on("data", (chunk: Buffer) => {
+      if (answer === "silent") answer = /^HTTP\/1\.1 (\d{3})/.exec(chunk.toString("latin1", 0, 12))?.[1] ?? "other";
+    });
+    socket.once("close", () => resolve(waited ? "timeout" : c.ending === "destroy" ? "dropped by us" : answer));
     socket.once("connect", () => {
       for (let at = 0, p = 0; at < bytes.length; p++) {
         const size = c.pieces[p % c.pieces.length];
@@ -76,7 +83,10 @@ function runCase(port: number, c: FuzzCase, token: string): Promise<void> {
       }
       if (c.ending === "destroy") return socket.destroy();
       socket.end();
-      setTimeout(() => socket.destroy(), CASE_WAIT_MS).unref();
+      setTimeout(() => {
+        waited = true;
+        socket.destroy();
+      }, CASE_WAIT_MS).unref();
     });
   });
 }
@@ -130,7 +140,7 @@ class HonestDevice {
   }
 }
 
-test(`fuzz: ${ONLY === undefined ? CASES : 1} generated connections against \`serve\`, an honest device beside them`, { timeout: 600_000 }, async (t) => {
+test(`fuzz: ${ONLY?.length ?? CASES} generated connections against \`serve\`, an honest device beside them`, { timeout: 600_000 }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), "thermocast-fuzz-"));
   const dbPath = join(dir, "fuzz.db");
   const setup = openDb(dbPath);
@@ -138,8 +148,9 @@ test(`fuzz: ${ONLY === undefined ? CASES : 1} generated connections against \`se
   const honestToken = registerDevice(setup, "honest");
   setup.close();
 
-  const cases = fc.sample(fuzzCase, { seed: SEED, numRuns: ONLY === undefined ? CASES : ONLY + 1 });
-  const chosen = ONLY === undefined ? cases.map((c, index) => ({ c, index })) : [{ c: cases[ONLY], index: ONLY }];
+  // fast-check draws the same first n cases of a seed whatever the count asked for: a case replays alone.
+  const cases = fc.sample(fuzzCase, { seed: SEED, numRuns: ONLY === undefined ? CASES : Math.max(...ONLY) + 1 });
+  const chosen = ONLY === undefined ? cases.map((c, index) => ({ c, index })) : ONLY.map((index) => ({ c: cases[index], index }));
   t.diagnostic(`seed ${SEED} (replay: FUZZ_SEED=${SEED}), ${chosen.length} cases, ${CONCURRENCY} connections at once`);
 
   const { child, port, stderr } = await serve(dbPath);
@@ -151,13 +162,15 @@ test(`fuzz: ${ONLY === undefined ? CASES : 1} generated connections against \`se
     const device = await HonestDevice.connect(port, honestToken);
     let next = 0;
     let done = 0;
+    const answers = new Map<string, number>();
     let maxRss = rssMb(child.pid!);
     const startRss = maxRss;
     const worker = async () => {
       while (next < chosen.length && exited === undefined) {
         const { c, index } = chosen[next++];
         inFlight.add(index);
-        await runCase(port, c, tokens[c.device]);
+        const answer = await runCase(port, c, tokens[c.device]);
+        answers.set(answer, (answers.get(answer) ?? 0) + 1);
         inFlight.delete(index);
         if (exited !== undefined) return;
         if (++done % CASES_PER_BATCH === 0) device.send();
@@ -175,6 +188,7 @@ test(`fuzz: ${ONLY === undefined ? CASES : 1} generated connections against \`se
     const health = await fetch(`http://127.0.0.1:${port}/health`);
     assert.equal(health.status, 200, "the server still answers /health");
     t.diagnostic(`${done} cases in ${casesSeconds.toFixed(1)} s; server RSS ${startRss.toFixed(0)} MB at the start, at most ${maxRss.toFixed(0)} MB (bound ${RSS_BOUND_MB}); the honest device had ${device.acked.length} batches acked`);
+    t.diagnostic(`answers: ${[...answers].sort((a, b) => b[1] - a[1]).map(([answer, n]) => `${answer} ×${n}`).join(", ")}`);
     assert.deepEqual(device.problems, [], "the honest device was served throughout");
     assert.ok(maxRss <= RSS_BOUND_MB, `server RSS ${maxRss.toFixed(0)} MB over ${RSS_BOUND_MB} MB`);
 
