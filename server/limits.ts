@@ -12,67 +12,61 @@
  * - HTTP connections without a request in progress (just accepted, sending headers, or idle between
  *   requests): one more does not refuse the newcomer but closes the oldest, so idle sockets cannot lock out
  *   `/health` or a device's upgrade either; each lasts at most the headers timeout anyway.
+ * A connection is known by its remote port (unique per address): over TLS the socket a request or an upgrade
+ * comes on is not the TCP socket that was accepted, but both have the same port.
  */
 export class AddressConnections<C> {
   /** 0: no limit. */
   readonly max: number;
-  /** Per address, in the order they were accepted (or last finished a request): oldest first. */
-  #waiting = new Map<string, Set<C>>();
-  #upgraded = new Map<string, Set<C>>();
+  /** Per address, by port, in the order they were accepted (or last finished a request): oldest first. */
+  #waiting = new Map<string, Map<number, C>>();
+  #upgraded = new Map<string, Set<number>>();
 
   constructor(max: number) {
     this.max = max;
   }
 
   /** A TCP connection was accepted. Returns the one to close to make room for it, if any (the oldest waiting). */
-  accepted(address: string, connection: C): C | undefined {
-    const waiting = add(this.#waiting, address, connection);
+  accepted(address: string, port: number, connection: C): C | undefined {
+    const waiting = this.#waiting.get(address) ?? new Map<number, C>();
+    this.#waiting.set(address, waiting.set(port, connection));
     if (this.max === 0 || waiting.size <= this.max) return undefined;
-    const oldest = waiting.values().next().value as C;
-    remove(this.#waiting, address, oldest);
+    const [oldestPort, oldest] = waiting.entries().next().value as [number, C];
+    this.busy(address, oldestPort);
     return oldest;
   }
 
   /** A request began on the connection: it is no longer waiting. */
-  busy(address: string, connection: C): void {
-    remove(this.#waiting, address, connection);
+  busy(address: string, port: number): void {
+    const waiting = this.#waiting.get(address);
+    if (waiting?.delete(port) && waiting.size === 0) this.#waiting.delete(address);
   }
 
   /** Its request was answered and it stays open for the next one: waiting again, as the newest. */
-  idle(address: string, connection: C): void {
-    add(this.#waiting, address, connection);
+  idle(address: string, port: number, connection: C): void {
+    this.busy(address, port);
+    this.accepted(address, port, connection);
   }
 
   /** The connection asks to become a WebSocket: false when its address already holds `max` of them. */
-  upgrade(address: string, connection: C): boolean {
-    remove(this.#waiting, address, connection);
-    if (this.max > 0 && (this.#upgraded.get(address)?.size ?? 0) >= this.max) return false;
-    add(this.#upgraded, address, connection);
+  upgrade(address: string, port: number): boolean {
+    this.busy(address, port);
+    const upgraded = this.#upgraded.get(address) ?? new Set<number>();
+    if (this.max > 0 && upgraded.size >= this.max) return false;
+    this.#upgraded.set(address, upgraded.add(port));
     return true;
   }
 
-  closed(address: string, connection: C): void {
-    remove(this.#waiting, address, connection);
-    remove(this.#upgraded, address, connection);
+  closed(address: string, port: number): void {
+    this.busy(address, port);
+    const upgraded = this.#upgraded.get(address);
+    if (upgraded?.delete(port) && upgraded.size === 0) this.#upgraded.delete(address);
   }
 
   /** WebSockets open from `address`. */
   sockets(address: string): number {
     return this.#upgraded.get(address)?.size ?? 0;
   }
-}
-
-function add<C>(map: Map<string, Set<C>>, address: string, connection: C): Set<C> {
-  let set = map.get(address);
-  if (set === undefined) map.set(address, (set = new Set()));
-  set.delete(connection); // re-added as the newest
-  set.add(connection);
-  return set;
-}
-
-function remove<C>(map: Map<string, Set<C>>, address: string, connection: C): void {
-  const set = map.get(address);
-  if (set?.delete(connection) && set.size === 0) map.delete(address);
 }
 
 export interface AllowanceOptions {

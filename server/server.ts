@@ -210,9 +210,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     const socket = req.socket;
     const address = socket.remoteAddress ?? "";
-    addresses.busy(address, socket);
+    const port = socket.remotePort ?? 0;
+    addresses.busy(address, port);
     res.once("finish", () => {
-      if (!socket.destroyed) addresses.idle(address, socket);
+      if (!socket.destroyed) addresses.idle(address, port, socket);
     });
     if (closing) {
       res.writeHead(503, { "content-type": "text/plain", connection: "close" });
@@ -226,6 +227,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     connectionsCheckingInterval: Math.min(1000, Math.ceil(headersTimeoutMs / 4)),
     headersTimeout: headersTimeoutMs,
     requestTimeout: Math.max(30_000, headersTimeoutMs),
+    // TLS: the handshake comes before the headers, within the same limit (Node's default: 120 s).
+    handshakeTimeout: headersTimeoutMs,
   };
   const http: Server = secure
     ? createTlsServer({ ...httpOptions, cert: options.tls!.cert, key: options.tls!.key }, onRequest)
@@ -237,21 +240,23 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   // From accept to close; the oldest connection of its address still waiting for a request makes room.
   http.on("connection", (socket: Socket) => {
     const address = socket.remoteAddress ?? "";
-    addresses.accepted(address, socket)?.destroy();
-    socket.once("close", () => addresses.closed(address, socket));
+    const port = socket.remotePort ?? 0;
+    addresses.accepted(address, port, socket)?.destroy();
+    socket.once("close", () => addresses.closed(address, port));
   });
 
   http.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on("error", destroySocket);
     const address = req.socket.remoteAddress ?? "";
-    addresses.busy(address, socket);
+    const port = req.socket.remotePort ?? 0;
+    addresses.busy(address, port);
     const path = requestUrl(req.url)?.pathname;
     if (closing) return refuseUpgrade(socket, 503, "Service Unavailable");
     if (path === undefined) return refuseUpgrade(socket, 400, "Bad Request");
     if (path !== DASHBOARD_PATH && !DEVICE_PATH.test(path)) return refuseUpgrade(socket, 404, "Not Found");
     // Before the upgrade: nothing is allocated for a connection that is over the limit, and a device's
     // link takes a failed upgrade for a transient failure, which it backs off from (docs/protocol.md).
-    if (!addresses.upgrade(address, socket)) {
+    if (!addresses.upgrade(address, port)) {
       log({ level: "warn", event: "rejected", address, status: 429, msg: "too many connections from this address" });
       return refuseUpgrade(socket, 429, "Too Many Requests", ["Retry-After: 60"]);
     }
@@ -271,10 +276,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     const deviceId = DEVICE_PATH.exec(path)![1];
     // Refusals come after the upgrade, as an err frame and a close code: embedded clients see those, not
     // HTTP statuses (docs/protocol.md, "Connection and authentication").
-    deviceSockets.handleUpgrade(req, socket, head, (ws) => admit(ws, socket, address, deviceId, bearerToken(req)));
+    deviceSockets.handleUpgrade(req, socket, head, (ws) => admit(ws, address, port, deviceId, bearerToken(req)));
   });
 
-  function admit(ws: WebSocket, socket: Duplex, address: string, deviceId: string, token: string | undefined): void {
+  function admit(ws: WebSocket, address: string, port: number, deviceId: string, token: string | undefined): void {
     // Read before the token is checked: every token change up to this one is in the check's answer, so
     // the revocation watch must not act on it again (a device re-keyed, reconnecting with its new token
     // before the watch ran, would be dropped for the change it is connecting after).
@@ -288,7 +293,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       ws.send(JSON.stringify({ t: "err", code: error, msg: reason }));
       ws.close(close, reason);
       // It no longer counts against its address, and it is gone soon even if it never answers the close.
-      addresses.closed(address, socket);
+      addresses.closed(address, port);
       setTimeout(() => ws.terminate(), REFUSAL_GRACE_MS).unref();
       return;
     }
