@@ -66,6 +66,8 @@ const PAGE_HEADERS = {
   "referrer-policy": "same-origin",
   "cache-control": "no-cache",
 };
+/** On every API answer: a browser must not take JSON or CSV for something it would run or render. */
+const API_HEADERS = { "x-content-type-options": "nosniff" };
 const MAX_BODY_BYTES = 65536;
 const MAX_LAST = 100000;
 
@@ -86,9 +88,31 @@ export function apiHandler(context: ApiContext): (req: IncomingMessage, res: Ser
   };
 }
 
+/**
+ * The request target as a URL, or undefined when it is not one (`//[/x`: the URL parser throws on it). Its
+ * length is bounded by Node's limit on the request line and headers (16 KiB).
+ */
+export function requestUrl(target: string | undefined): URL | undefined {
+  try {
+    return new URL(target ?? "/", "http://localhost");
+  } catch {
+    return undefined;
+  }
+}
+
+/** A path segment with its percent-escapes decoded; a malformed escape (`%ZZ`, a lone `%`) is a 400. */
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new HttpError(400, "malformed percent-encoding in the path");
+  }
+}
+
 async function route(context: ApiContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const { db, admin } = context;
-  const url = new URL(req.url ?? "/", "http://localhost");
+  const url = requestUrl(req.url);
+  if (url === undefined) throw new HttpError(400, "malformed request target");
   const path = url.pathname;
   const method = req.method ?? "GET";
 
@@ -142,7 +166,7 @@ async function route(context: ApiContext, req: IncomingMessage, res: ServerRespo
   }
   const match = /^\/api\/devices\/([^/]+)(\/readings|\/config)?$/.exec(path);
   if (match === null) throw new HttpError(404, "not found");
-  const device = findDevice(db, decodeURIComponent(match[1]));
+  const device = findDevice(db, decodeSegment(match[1]));
   switch (match[2]) {
     case undefined:
       allow(method, "GET");
@@ -233,8 +257,8 @@ export function deviceSummary(d: DeviceRow, online: boolean) {
     mode: d.mode,
     boot: d.boot,
     revoked: d.revoked === 1,
-    wake: { awake: d.wake_awake, connect: d.wake_connect, retries: d.wake_retries },
-    store: { n: d.store_n, cap: d.store_cap, drop: d.store_drop },
+    wake: { awake: d.wake_awake, connect: d.wake_connect, retries: d.wake_retries, n: d.wake_n },
+    store: { n: d.store_n, cap: d.store_cap, drop: d.store_drop, corrupt: d.store_corrupt },
   };
 }
 
@@ -246,6 +270,8 @@ export function deviceDetail(db: TelemetryDb, d: DeviceRow, online: boolean) {
     resetReason: d.reset_reason,
     cfg: d.cfg === null ? null : JSON.parse(d.cfg),
     lastError: d.last_err,
+    mem: { slots: d.mem_slots, chunks: d.mem_chunks },
+    probe: d.probe === null ? null : JSON.parse(d.probe),
     config: {
       pending: db.pendingConfigPushes(d.id).map((p) => ({ id: p.id, set: JSON.parse(p.set_json), created: p.created, sent: p.sent })),
       last: last === undefined ? null : { id: last.id, set: JSON.parse(last.set_json), ok: last.ok === 1, err: last.err, answered: last.answered },
@@ -276,8 +302,8 @@ async function sendReadings(db: TelemetryDb, deviceId: string, params: URLSearch
   if (format !== "json" && format !== "csv") throw new HttpError(400, "format must be json or csv");
   if (last !== undefined && format === "json") return sendJson(res, 200, db.readings(deviceId, from, to, last).map(readingJson));
   res.writeHead(200, format === "json"
-    ? { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" }
-    : { "content-type": "text/csv; charset=utf-8", "content-disposition": `attachment; filename="${deviceId}.csv"` });
+    ? { "content-type": "application/json; charset=utf-8", "cache-control": "no-store", ...API_HEADERS }
+    : { "content-type": "text/csv; charset=utf-8", "content-disposition": `attachment; filename="${deviceId}.csv"`, ...API_HEADERS });
   if (last !== undefined) return void res.end(readingsCsv(db.readings(deviceId, from, to, last)));
   let text = format === "json" ? "[" : `${CSV_HEADER}\n`;
   let after: ReadingRow | undefined;
@@ -350,6 +376,6 @@ async function readJsonBody(req: IncomingMessage): Promise<unknown> {
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  res.writeHead(status, { "content-type": "application/json; charset=utf-8", "cache-control": "no-store", ...headers });
+  res.writeHead(status, { "content-type": "application/json; charset=utf-8", "cache-control": "no-store", ...API_HEADERS, ...headers });
   res.end(JSON.stringify(body));
 }

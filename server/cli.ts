@@ -26,7 +26,7 @@ export function openDb(path: string = DEFAULT_DB_PATH): TelemetryDb {
 
 /** Registers a device and returns its token; see `TelemetryDb.registerDevice` for re-registering. */
 export function registerDevice(db: TelemetryDb, id: string, token?: string, options: { replace?: boolean } = {}): string {
-  if (!DEVICE_ID.test(id)) throw new Error("a device id is 1 to 32 characters of [A-Za-z0-9_.-]");
+  if (!DEVICE_ID.test(id)) throw new Error("a device id is 1 to 32 characters of [A-Za-z0-9_.-], not . or ..");
   return db.registerDevice(id, token, Date.now(), options.replace ?? false);
 }
 

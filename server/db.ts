@@ -60,6 +60,29 @@ CREATE TABLE IF NOT EXISTS token_changes (
 );
 `;
 
+/**
+ * Changes to the schema above, in order: a database at `PRAGMA user_version` n has had the first n. Each runs
+ * in one transaction with the version bump, so a database is never half-migrated.
+ */
+const MIGRATIONS: readonly string[] = [
+  // 1: hello figures the server used to drop: the XS heap, store corruption, wakes, and the probe's counts.
+  `ALTER TABLE devices ADD COLUMN mem_slots INTEGER;
+   ALTER TABLE devices ADD COLUMN mem_chunks INTEGER;
+   ALTER TABLE devices ADD COLUMN store_corrupt INTEGER;
+   ALTER TABLE devices ADD COLUMN wake_n INTEGER;
+   ALTER TABLE devices ADD COLUMN probe TEXT;  -- JSON: {type, n, faults: {name: count}, retries: {name: count}}`,
+];
+
+/** Brings the schema up to date; another connection may be doing the same, hence the check inside the lock. */
+function migrate(sqlite: Database.Database): void {
+  const version = () => sqlite.pragma("user_version", { simple: true }) as number;
+  if (version() >= MIGRATIONS.length) return;
+  sqlite.transaction(() => {
+    for (let v = version(); v < MIGRATIONS.length; v++) sqlite.exec(MIGRATIONS[v]);
+    sqlite.pragma(`user_version = ${MIGRATIONS.length}`);
+  }).immediate();
+}
+
 /** Rows per INSERT statement: one call into SQLite carries this many readings (7 parameters each). */
 const ROWS_PER_INSERT = 64;
 /** Retention deletes this many readings a transaction, so a running server's commits wait little. */
@@ -99,6 +122,11 @@ export interface DeviceRow {
   last_seen: number | null;
   last_hello: string | null;
   reading_count: number;
+  mem_slots: number | null;
+  mem_chunks: number | null;
+  store_corrupt: number | null;
+  wake_n: number | null;
+  probe: string | null;
 }
 
 export interface ReadingRow extends Reading {
@@ -157,6 +185,7 @@ function prepareStatements(sqlite: Database.Database) {
     hello: sqlite.prepare(`UPDATE devices SET firmware = @fw, boot = @boot, reset_reason = @rr, mode = @mode,
       cfg = @cfg, wake_awake = @awake, wake_connect = @connect, wake_retries = @retries,
       store_n = @n, store_cap = @cap, store_drop = @drop, last_err = coalesce(@err, last_err),
+      mem_slots = @slots, mem_chunks = @chunks, store_corrupt = @corrupt, wake_n = @wakes, probe = @probe,
       last_seen = @now, last_hello = @json WHERE id = @id`),
     seen: sqlite.prepare("UPDATE devices SET last_seen = ? WHERE id = ?"),
     counted: sqlite.prepare("UPDATE devices SET reading_count = reading_count + ?, last_seen = ? WHERE id = ?"),
@@ -222,6 +251,7 @@ export class TelemetryDb {
       }
     }
     sqlite.exec(SCHEMA);
+    migrate(sqlite);
     this.sqlite = sqlite;
     const st = prepareStatements(sqlite);
     this.#statements = st;
@@ -389,6 +419,11 @@ export class TelemetryDb {
       n: hello.store?.n ?? null,
       cap: hello.store?.cap ?? null,
       drop: hello.store?.drop ?? null,
+      corrupt: hello.store?.corrupt ?? null,
+      wakes: hello.wake?.n ?? null,
+      slots: hello.mem?.slots ?? null,
+      chunks: hello.mem?.chunks ?? null,
+      probe: hello.probe === undefined ? null : JSON.stringify(hello.probe),
       err: hello.err ?? null,
       now,
       json: JSON.stringify(hello),

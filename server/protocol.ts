@@ -12,7 +12,14 @@ export const MAX_FRAME_BYTES = 16384;
 /** A connection is closed (4009) at this many protocol errors. */
 export const MAX_PROTOCOL_ERRORS = 10;
 
-export const DEVICE_ID = /^[A-Za-z0-9_.-]{1,32}$/;
+/** `.` and `..` are left out: a URL path normalises them away, so such a device could never connect. */
+export const DEVICE_ID = /^(?!\.\.?$)[A-Za-z0-9_.-]{1,32}$/;
+
+/**
+ * Objects and arrays nest at most this deep in a device frame (a hello's `probe.faults` is 3 deep). Checked
+ * on the text before JSON.parse, so that nothing recursive (parse, stringify, the writer) meets a deeper one.
+ */
+export const MAX_JSON_DEPTH = 8;
 
 /** Readings are dated no earlier than 2020-01-01 and no later than a minute ahead of the server clock. */
 export const EARLIEST_READING = Date.UTC(2020, 0, 1);
@@ -45,8 +52,12 @@ export interface ProtocolError {
   close?: number;
 }
 
-export interface WakeFigures { awake?: number; connect?: number; retries?: number }
-export interface StoreFigures { n?: number; cap?: number; drop?: number }
+export interface WakeFigures { awake?: number; connect?: number; retries?: number; n?: number }
+export interface StoreFigures { n?: number; cap?: number; drop?: number; corrupt?: number }
+/** The XS heap in use (Moddable's instrumentation), bytes. */
+export interface MemoryFigures { slots?: number; chunks?: number }
+/** The probe's type, readings taken since the firmware started, and faults and retries by fault name. */
+export interface ProbeFigures { type?: string; n?: number; faults?: Record<string, number>; retries?: Record<string, number> }
 
 export interface Hello {
   t: "hello";
@@ -56,11 +67,16 @@ export interface Hello {
   boot: number;
   rr: string;
   mode?: string;
-  cfg?: Record<string, unknown>;
+  cfg?: Record<string, ConfigReport>;
   err?: string;
   wake?: WakeFigures;
   store?: StoreFigures;
+  mem?: MemoryFigures;
+  probe?: ProbeFigures;
 }
+
+/** A setting as the device reports it in `cfg`: config values are numbers, text or booleans. */
+export type ConfigReport = number | string | boolean | null;
 
 export interface Batch {
   t: "b";
@@ -166,6 +182,54 @@ function figures<K extends string>(f: Fields, name: string, keys: readonly K[]):
   return result;
 }
 
+/** Keys in a hello's `cfg` and in each of `probe`'s maps, and the length of a key or text value there. */
+const MAX_KEYS = 64;
+const MAX_KEY_LENGTH = 64;
+
+function entries(o: Fields, name: string): [string, unknown][] {
+  const all = Object.entries(o);
+  if (all.length > MAX_KEYS) reject("bad-field", `${name} has more than ${MAX_KEYS} keys`);
+  for (const [key] of all) if (key.length > MAX_KEY_LENGTH) reject("bad-field", `${name}: a key longer than ${MAX_KEY_LENGTH} characters`);
+  return all;
+}
+
+/** `cfg`: a flat object of settings; a value is a number, text of at most 200 characters, a boolean or null. */
+function configReport(f: Fields): Record<string, ConfigReport> | undefined {
+  const o = optionalObject(f, "cfg");
+  if (o === undefined) return undefined;
+  const result: Record<string, ConfigReport> = {};
+  for (const [key, value] of entries(o, "cfg")) {
+    if (value !== null && typeof value !== "number" && typeof value !== "boolean" && !(typeof value === "string" && value.length <= 200))
+      reject("bad-field", `cfg.${key} must be a number, a string of at most 200 characters, a boolean or null`);
+    result[key] = value;
+  }
+  return result;
+}
+
+/** A map of fault name to a count (`probe.faults`, `probe.retries`). */
+function counts(o: Fields, name: string): Record<string, number> | undefined {
+  const map = optionalObject(o, name);
+  if (map === undefined) return undefined;
+  const result: Record<string, number> = {};
+  for (const [key] of entries(map, `probe.${name}`)) result[key] = int(map, key, 0, Number.MAX_SAFE_INTEGER);
+  return result;
+}
+
+function probeFigures(f: Fields): ProbeFigures | undefined {
+  const o = optionalObject(f, "probe");
+  if (o === undefined) return undefined;
+  const probe: ProbeFigures = {};
+  const type = optionalText(o, "type", 32);
+  if (type !== undefined) probe.type = type;
+  const n = optionalInt(o, "n", 0, Number.MAX_SAFE_INTEGER);
+  if (n !== undefined) probe.n = n;
+  const faults = counts(o, "faults");
+  if (faults !== undefined) probe.faults = faults;
+  const retries = counts(o, "retries");
+  if (retries !== undefined) probe.retries = retries;
+  return probe;
+}
+
 const U32 = 4294967295;
 const S32 = 2147483647;
 const YEAR_MS = 31536000000;
@@ -185,14 +249,18 @@ function parseHello(f: Fields): Hello {
   };
   const mode = optionalText(f, "mode", 32);
   if (mode !== undefined) hello.mode = mode;
-  const cfg = optionalObject(f, "cfg");
+  const cfg = configReport(f);
   if (cfg !== undefined) hello.cfg = cfg;
   const err = optionalText(f, "err", 200);
   if (err !== undefined) hello.err = err;
-  const wake = figures(f, "wake", ["awake", "connect", "retries"] as const);
+  const wake = figures(f, "wake", ["awake", "connect", "retries", "n"] as const);
   if (wake !== undefined) hello.wake = wake;
-  const store = figures(f, "store", ["n", "cap", "drop"] as const);
+  const store = figures(f, "store", ["n", "cap", "drop", "corrupt"] as const);
   if (store !== undefined) hello.store = store;
+  const mem = figures(f, "mem", ["slots", "chunks"] as const);
+  if (mem !== undefined) hello.mem = mem;
+  const probe = probeFigures(f);
+  if (probe !== undefined) hello.probe = probe;
   return hello;
 }
 
@@ -236,6 +304,7 @@ function parseCfgAck(f: Fields): CfgAck {
 
 /** Parses and validates one text frame from a device. Never throws. */
 export function parseFrame(frameText: string): Parsed {
+  if (nestedDeeper(frameText, MAX_JSON_DEPTH)) return { error: { code: "bad-json", msg: `objects and arrays nested deeper than ${MAX_JSON_DEPTH}` } };
   let value: unknown;
   try {
     value = JSON.parse(frameText);
@@ -255,6 +324,23 @@ export function parseFrame(frameText: string): Parsed {
     if (e instanceof Rejection) return { error: e.error };
     throw e;
   }
+}
+
+/** True when objects and arrays in JSON `text` nest deeper than `max`: one pass, no recursion (strings skipped). */
+export function nestedDeeper(text: string, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // a backslash: the next character is escaped
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) {
+      if (++depth > max) return true;
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return false;
 }
 
 export type BatchTimes = { oldest: number; stepMs: number; error?: undefined } | { oldest?: undefined; error: ProtocolError };

@@ -11,14 +11,14 @@ import type { RecordableHistogram } from "node:perf_hooks";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, type WebSocket } from "ws";
 import { AdminCredential, newAdminToken, sameOrigin } from "./admin";
-import { apiHandler, deviceDetail, deviceSummary } from "./api";
+import { apiHandler, deviceDetail, deviceSummary, requestUrl } from "./api";
 import { CommitQueue, DEFAULT_MAX_GROUP_ROWS, type CommitStats, type Writer } from "./commit";
 import { TelemetryDb, type TokenCheck } from "./db";
-import { AddressConnections, BatchRate } from "./limits";
+import { AddressConnections, Allowance } from "./limits";
 import { LiveFeed } from "./live";
-import { consoleLog, type Log } from "./log";
+import { LogLimit, consoleLog, type Log } from "./log";
 import { Close, DEVICE_ID, MAX_FRAME_BYTES, type ErrorCode } from "./protocol";
-import { DeviceSession } from "./session";
+import { DeviceSession, type Limited } from "./session";
 import { InlineWriter, ThreadWriter } from "./writer";
 
 export interface ServerOptions {
@@ -37,11 +37,30 @@ export interface ServerOptions {
   adminToken?: string;
   /** PEM certificate and key: serve https:// and wss:// instead of http:// and ws://. */
   tls?: { cert: string | Buffer; key: string | Buffer };
-  /** Open connections per remote address (devices behind one NAT share one); 0: no limit. Default 1000. */
+  /**
+   * WebSockets per remote address (devices behind one NAT share one), and HTTP connections without a
+   * request in progress (the oldest is closed for a new one: limits.ts); 0: no limit. Default 1000.
+   */
   maxConnectionsPerAddress?: number;
   /** Sustained batches per device per minute, 0: no limit (default 120), and the burst allowed (default 600). */
   batchesPerMinute?: number;
   batchBurst?: number;
+  /** Hellos per device per minute, also its burst (default 120: a link flapping at its 1 s backoff base fits). */
+  hellosPerMinute?: number;
+  /** Pings per device per minute, also its burst (default 120: a 1 s `link.heartbeat` fits). */
+  pingsPerMinute?: number;
+  /** A connection must finish its request headers (or upgrade request) within this many ms. Default 10 000. */
+  headersTimeoutMs?: number;
+  /** A device must send a valid hello within this many ms of its upgrade (else close 1008). Default 10 000. */
+  helloTimeoutMs?: number;
+  /**
+   * Answers a device leaves unread above this many bytes stop the reading of its frames; if they stay
+   * above for `stalledMs`, it is dropped. Defaults 64 KiB and 10 000 ms.
+   */
+  maxBufferedBytes?: number;
+  stalledMs?: number;
+  /** Log lines of one event and level per 10 s (debug lines aside); the rest are counted in a `log-suppressed` line. Default 100; 0: no limit. */
+  logLinesPerEvent?: number;
   /** Group commit bounds (commit.ts): readings per transaction, and queued readings before back-pressure. */
   maxGroupRows?: number;
   highWaterRows?: number;
@@ -82,6 +101,9 @@ const DEVICE_PATH = /^\/v1\/device\/([^/?]*)$/;
 const DASHBOARD_PATH = "/v1/dashboard";
 const SHUTDOWN_GRACE_MS = 2000;
 const DASHBOARD_MAX_FRAME_BYTES = 4096;
+const LOG_WINDOW_MS = 10_000;
+/** A refused connection (an HTTP refusal of its upgrade, a refused token) is dropped this long after its answer. */
+const REFUSAL_GRACE_MS = 2000;
 
 const REFUSAL: Record<Exclude<TokenCheck, "ok">, [error: ErrorCode, close: number, reason: string]> = {
   "unknown-device": ["unknown-device", Close.UnknownDevice, "unknown device"],
@@ -101,16 +123,27 @@ function destroySocket(this: Duplex): void {
   this.destroy();
 }
 
+/** The error listener of a WebSocket that is being refused: whatever it sends now only ends it sooner. */
+function terminateSocket(this: WebSocket): void {
+  this.terminate();
+}
+
 /** An HTTP answer on a socket that asked for an upgrade (before any WebSocket exists). */
 function refuseUpgrade(socket: Duplex, status: number, text: string, headers: string[] = []): void {
   const body = `${text}\n`;
   socket.end([`HTTP/1.1 ${status} ${text}`, "Connection: close", "Content-Type: text/plain", `Content-Length: ${Buffer.byteLength(body)}`, ...headers, "", body].join("\r\n"));
+  // A client that neither reads the answer nor closes would otherwise hold the socket for good.
+  (socket as Socket).setTimeout(REFUSAL_GRACE_MS, destroySocket); // an upgrade's socket is a net.Socket
 }
 
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const host = options.host ?? "127.0.0.1";
   const now = options.now ?? Date.now;
-  const log = options.log ?? consoleLog();
+  const logLimit = new LogLimit(options.log ?? consoleLog(), { lines: options.logLinesPerEvent ?? 100, windowMs: LOG_WINDOW_MS, now });
+  const log = logLimit.log;
+  // Says what was left out also when the lines stop coming (a window ends only at the next line otherwise).
+  const logWindow = setInterval(() => logLimit.flush(), LOG_WINDOW_MS);
+  logWindow.unref();
   const secure = options.tls !== undefined;
   const adminToken = options.adminToken ?? process.env.THERMOCAST_ADMIN_TOKEN ?? newAdminToken();
   const admin = new AdminCredential(adminToken);
@@ -132,13 +165,23 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       })
       : new InlineWriter(db);
   } catch (e) {
+    clearInterval(logWindow);
     await db.stopCheckpointer();
     db.close();
     throw e;
   }
   const commits = new CommitQueue({ writer, maxGroupRows, highWaterRows: options.highWaterRows });
-  const addresses = new AddressConnections(options.maxConnectionsPerAddress ?? 1000);
-  const batchRate = new BatchRate({ perMinute: options.batchesPerMinute ?? 120, burst: options.batchBurst ?? 600, now });
+  const addresses = new AddressConnections<Duplex>(options.maxConnectionsPerAddress ?? 1000);
+  const hellosPerMinute = options.hellosPerMinute ?? 120;
+  const pingsPerMinute = options.pingsPerMinute ?? 120;
+  const allowances: Record<Limited, Allowance> = {
+    batch: new Allowance({ perMinute: options.batchesPerMinute ?? 120, burst: options.batchBurst ?? 600, now }),
+    hello: new Allowance({ perMinute: hellosPerMinute, burst: hellosPerMinute, now }),
+    ping: new Allowance({ perMinute: pingsPerMinute, burst: pingsPerMinute, now }),
+  };
+  const helloTimeoutMs = options.helloTimeoutMs ?? 10_000;
+  const maxBufferedBytes = options.maxBufferedBytes ?? 65536;
+  const stalledMs = options.stalledMs ?? 10_000;
   // perMessageDeflate off (the ws default, said here because it matters): a deflate context costs ~300 KB
   // a connection, and 100-byte frames gain nothing from it.
   const deviceSockets = new WebSocketServer({ noServer: true, maxPayload: options.maxFrameBytes ?? MAX_FRAME_BYTES, perMessageDeflate: false });
@@ -165,35 +208,55 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     changed: (id) => live.changed(id),
   });
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
-    const address = req.socket.remoteAddress ?? "";
+    const socket = req.socket;
+    const address = socket.remoteAddress ?? "";
+    const port = socket.remotePort ?? 0;
+    addresses.busy(address, port);
+    res.once("finish", () => {
+      if (!socket.destroyed) addresses.idle(address, port, socket);
+    });
     if (closing) {
       res.writeHead(503, { "content-type": "text/plain", connection: "close" });
       res.end("server shutting down\n");
-    } else if (addresses.over(address)) {
-      res.writeHead(429, { "content-type": "text/plain", "retry-after": "60", connection: "close" });
-      res.end("too many connections from this address\n");
     } else handler(req, res);
   };
-  const http: Server = secure ? createTlsServer({ cert: options.tls!.cert, key: options.tls!.key }, onRequest) : createServer(onRequest);
-  // A connection that has not finished its request headers in 10 s is dropped (slow-loris).
-  http.headersTimeout = 10_000;
-  http.requestTimeout = 30_000;
+  const headersTimeoutMs = options.headersTimeoutMs ?? 10_000;
+  const httpOptions = {
+    // Node looks for connections over their headers or request time only this often (default 30 s, which
+    // let a slow-headers client last 20-40 s instead of 10).
+    connectionsCheckingInterval: Math.min(1000, Math.ceil(headersTimeoutMs / 4)),
+    headersTimeout: headersTimeoutMs,
+    requestTimeout: Math.max(30_000, headersTimeoutMs),
+    // TLS: the handshake comes before the headers, within the same limit (Node's default: 120 s).
+    handshakeTimeout: headersTimeoutMs,
+  };
+  const http: Server = secure
+    ? createTlsServer({ ...httpOptions, cert: options.tls!.cert, key: options.tls!.key }, onRequest)
+    : createServer(httpOptions, onRequest);
+  // Extra headers are dropped, not parsed (Node's default: 2000); the request line and headers together
+  // are bounded by Node's 16 KiB.
+  http.maxHeadersCount = 64;
 
-  // Counted per TCP connection, HTTP or WebSocket alike, from accept to close.
+  // From accept to close; the oldest connection of its address still waiting for a request makes room.
   http.on("connection", (socket: Socket) => {
     const address = socket.remoteAddress ?? "";
-    addresses.opened(address);
-    socket.once("close", () => addresses.closed(address));
+    const port = socket.remotePort ?? 0;
+    addresses.accepted(address, port, socket)?.destroy();
+    socket.once("close", () => addresses.closed(address, port));
   });
 
   http.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on("error", destroySocket);
-    const path = new URL(req.url ?? "/", "http://localhost").pathname;
     const address = req.socket.remoteAddress ?? "";
+    const port = req.socket.remotePort ?? 0;
+    addresses.busy(address, port);
+    const path = requestUrl(req.url)?.pathname;
     if (closing) return refuseUpgrade(socket, 503, "Service Unavailable");
+    if (path === undefined) return refuseUpgrade(socket, 400, "Bad Request");
+    if (path !== DASHBOARD_PATH && !DEVICE_PATH.test(path)) return refuseUpgrade(socket, 404, "Not Found");
     // Before the upgrade: nothing is allocated for a connection that is over the limit, and a device's
     // link takes a failed upgrade for a transient failure, which it backs off from (docs/protocol.md).
-    if (addresses.over(address)) {
+    if (!addresses.upgrade(address, port)) {
       log({ level: "warn", event: "rejected", address, status: 429, msg: "too many connections from this address" });
       return refuseUpgrade(socket, 429, "Too Many Requests", ["Retry-After: 60"]);
     }
@@ -210,14 +273,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       dashboardSockets.handleUpgrade(req, socket, head, (ws) => live.add(ws));
       return;
     }
-    const match = DEVICE_PATH.exec(path);
-    if (match === null) return refuseUpgrade(socket, 404, "Not Found");
+    const deviceId = DEVICE_PATH.exec(path)![1];
     // Refusals come after the upgrade, as an err frame and a close code: embedded clients see those, not
     // HTTP statuses (docs/protocol.md, "Connection and authentication").
-    deviceSockets.handleUpgrade(req, socket, head, (ws) => admit(ws, match[1], bearerToken(req)));
+    deviceSockets.handleUpgrade(req, socket, head, (ws) => admit(ws, address, port, deviceId, bearerToken(req)));
   });
 
-  function admit(ws: WebSocket, deviceId: string, token: string | undefined): void {
+  function admit(ws: WebSocket, address: string, port: number, deviceId: string, token: string | undefined): void {
     // Read before the token is checked: every token change up to this one is in the check's answer, so
     // the revocation watch must not act on it again (a device re-keyed, reconnecting with its new token
     // before the watch ran, would be dropped for the change it is connecting after).
@@ -226,16 +288,22 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     if (check !== "ok") {
       const [error, close, reason] = REFUSAL[check];
       log({ level: "warn", event: "rejected", device: deviceId, code: error, close, msg: reason });
+      // Whatever it sends from now on (a bad frame, one over the size limit) ends in this listener.
+      ws.on("error", terminateSocket);
       ws.send(JSON.stringify({ t: "err", code: error, msg: reason }));
       ws.close(close, reason);
+      // It no longer counts against its address, and it is gone soon even if it never answers the close.
+      addresses.closed(address, port);
+      setTimeout(() => ws.terminate(), REFUSAL_GRACE_MS).unref();
       return;
     }
     // A device that reconnects before its old connection timed out replaces it.
     sessions.get(deviceId)?.close(Close.Normal, "replaced by a new connection");
     const session = new DeviceSession(deviceId, ws, tokenChecked, {
       db, now, log, commits, observer: live,
-      allowBatch: (id) => batchRate.allow(id),
+      allow: (kind, id) => allowances[kind].allow(id),
       closing: () => closing,
+      helloTimeoutMs, maxBufferedBytes, stalledMs,
     });
     sessions.set(deviceId, session);
     live.changed(deviceId); // online; `last_seen` is written with its hello, which follows at once
@@ -276,11 +344,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       // drops their SYNs (each then waits a second or more to try again).
       http.listen({ port: options.port ?? 8080, host, backlog: 4096 }, () => {
         http.off("error", reject);
+        // Accepting can fail later (out of file descriptors): that is logged, not thrown.
+        http.on("error", (e: Error) => log({ level: "error", event: "server-error", msg: e.message }));
         resolve();
       });
     });
   } catch (e) {
     clearInterval(revocations);
+    clearInterval(logWindow);
     await writer.close();
     await db.stopCheckpointer();
     db.close();
@@ -330,6 +401,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     });
     await db.stopCheckpointer();
     db.close();
+    clearInterval(logWindow);
+    logLimit.flush();
   }
 
   return {

@@ -26,12 +26,25 @@ export interface SessionContext {
   now: () => number;
   log: Log;
   commits: CommitQueue;
-  /** Takes one batch from the device's allowance; false: close 4008. */
-  allowBatch: (deviceId: string) => boolean;
+  /** Takes one frame of this kind from the device's allowance; false: err `rate-limited`, close 4008. */
+  allow: (kind: Limited, deviceId: string) => boolean;
+  /** A connection that has not sent a valid hello this long after its upgrade is closed (1008). */
+  helloTimeoutMs: number;
+  /**
+   * Answers waiting to be sent above this many bytes: the device is not reading them. Its frames are not
+   * read either until they are down to this again, and it is closed if they stay above for `stalledMs`.
+   */
+  maxBufferedBytes: number;
+  stalledMs: number;
   observer: SessionObserver;
   /** True once the server is shutting down: frames read after that are not answered (nor stored). */
   closing: () => boolean;
 }
+
+/** Frames each device may send only so many of a minute (limits.ts). */
+export type Limited = "batch" | "hello" | "ping";
+
+const LIMITED: Record<Limited, string> = { batch: "batches", hello: "hellos", ping: "pings" };
 
 export class DeviceSession {
   readonly deviceId: string;
@@ -49,15 +62,37 @@ export class DeviceSession {
   /** Writes read while the commit queue was full, in order: enqueued when the queue lets this one in. */
   #parked: (() => void)[] = [];
   readonly #letIn = () => this.release();
+  /** Cleared by a valid hello; until then it closes the connection at `helloTimeoutMs`. */
+  #helloTimer: NodeJS.Timeout | undefined;
+  /** Set while more than `maxBufferedBytes` wait to be sent: not reading, closed at `stalledMs`. */
+  #stalledTimer: NodeJS.Timeout | undefined;
 
   constructor(deviceId: string, socket: WebSocket, tokenChecked: number, context: SessionContext) {
     this.deviceId = deviceId;
     this.tokenChecked = tokenChecked;
     this.#socket = socket;
     this.#context = context;
-    socket.on("message", (data, isBinary) => this.#receive(data, isBinary));
+    socket.on("message", (data, isBinary) => {
+      try {
+        this.#receive(data, isBinary);
+      } catch (e) {
+        // A fault of ours, never the device's: it ends this connection, not the process.
+        this.#rejected({ code: "internal", close: Close.Internal, msg: e instanceof Error ? e.message : String(e) }, "error");
+        this.close(Close.Internal, "internal error");
+      }
+    });
     // ws reports a frame over maxPayload (and invalid UTF-8) here, and closes the socket itself.
-    socket.on("close", () => context.commits.forget(this.#letIn));
+    socket.on("close", () => {
+      context.commits.forget(this.#letIn);
+      clearTimeout(this.#helloTimer);
+      clearTimeout(this.#stalledTimer);
+    });
+    this.#helloTimer = setTimeout(() => {
+      const msg = `no hello within ${context.helloTimeoutMs} ms`;
+      this.#send({ t: "err", code: "no-hello", msg });
+      this.#rejected({ code: "no-hello", close: Close.Policy, msg });
+      this.close(Close.Policy, "no hello in time");
+    }, context.helloTimeoutMs);
     socket.on("error", (error: Error & { code?: string }) => {
       if (error.code === "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH") this.#rejected({ close: Close.TooLarge, msg: error.message });
       else this.#rejected({ code: error.code ?? "socket-error", msg: error.message });
@@ -87,7 +122,13 @@ export class DeviceSession {
     while (n < this.#parked.length && (all || n === 0 || !commits.full)) this.#parked[n++]();
     this.#parked.splice(0, n);
     if (this.#parked.length > 0) commits.wait(this.#letIn);
-    else if (!this.#context.closing() && this.#socket.readyState === this.#socket.OPEN) this.#socket.resume();
+    else this.#resume();
+  }
+
+  /** Reads again, unless the commit queue or a device that does not read its answers holds it back. */
+  #resume(): void {
+    if (this.#parked.length === 0 && this.#stalledTimer === undefined && !this.#context.closing() && this.#socket.readyState === this.#socket.OPEN)
+      this.#socket.resume();
   }
 
   /** Queues a write, or parks it while the commit queue is full (back-pressure, commit.ts). */
@@ -135,14 +176,27 @@ export class DeviceSession {
       case "hello": return this.#hello(frame);
       case "b": return this.#batch(frame);
       case "cfgack": return this.#cfgAck(frame);
-      case "ping": return this.#send({ t: "pong" });
+      case "ping":
+        if (!this.#context.allow("ping", this.deviceId)) return this.#rateLimited("ping");
+        return this.#send({ t: "pong" });
     }
+  }
+
+  /** Over the device's allowance: the frame is dropped (a batch is kept by the device: no `s`), close 4008. */
+  #rateLimited(kind: Limited, s?: number): void {
+    const msg = `too many ${LIMITED[kind]} per minute`;
+    this.#send({ t: "err", code: "rate-limited", msg });
+    this.#rejected({ code: "rate-limited", close: Close.RateLimited, msg, ...(s === undefined ? {} : { s }) });
+    this.close(Close.RateLimited, "rate limited");
   }
 
   #hello(hello: Hello): void {
     const { db, now, log, commits, observer } = this.#context;
     if (hello.id !== this.deviceId)
       return this.#protocolError({ code: "bad-field", msg: `id: hello for ${hello.id} on the connection of ${this.deviceId}`, close: Close.Policy });
+    if (!this.#context.allow("hello", this.deviceId)) return this.#rateLimited("hello");
+    clearTimeout(this.#helloTimer);
+    this.#helloTimer = undefined; // and its closure: nothing kept per connection for it
     this.#helloReceived = true;
     const at = now();
     this.#write(() => commits.enqueue({ kind: "hello", hello, at }, (outcome) => {
@@ -171,14 +225,8 @@ export class DeviceSession {
     const receivedAt = now();
     const times = batchTimes(batch, receivedAt);
     if (times.error) return this.#protocolError(times.error);
-    if (!this.#context.allowBatch(this.deviceId)) {
-      // No `s`: the device keeps the batch and sends it again after its back-off (docs/protocol.md).
-      const msg = "too many batches per minute";
-      this.#send({ t: "err", code: "rate-limited", msg });
-      this.#rejected({ code: "rate-limited", close: Close.RateLimited, msg, s: batch.s });
-      this.close(Close.RateLimited, "rate limited");
-      return;
-    }
+    // No `s` in the err: the device keeps the batch and sends it again after its back-off (docs/protocol.md).
+    if (!this.#context.allow("batch", this.deviceId)) return this.#rateLimited("batch", batch.s);
     const previousSeq = this.#lastSeq;
     this.#lastSeq = batch.s;
     const rows: BatchRows = { boot: batch.o, channel: batch.c, idx: batch.k, oldest: times.oldest, stepMs: times.stepMs, values: batch.values, faults: batch.faults };
@@ -222,6 +270,25 @@ export class DeviceSession {
   }
 
   #send(frame: object): void {
-    if (this.#socket.readyState === this.#socket.OPEN) this.#socket.send(JSON.stringify(frame));
+    const socket = this.#socket;
+    if (socket.readyState !== socket.OPEN) return;
+    const text = JSON.stringify(frame);
+    // Only a send that finds the buffer over its cap gets a callback (nothing is allocated for the others): it
+    // runs once everything before it has gone out to the kernel, which is when reading may start again.
+    if (socket.bufferedAmount + text.length <= this.#context.maxBufferedBytes && this.#stalledTimer === undefined) return socket.send(text);
+    socket.send(text, () => this.#drained());
+    if (this.#stalledTimer !== undefined) return;
+    socket.pause();
+    this.#stalledTimer = setTimeout(() => {
+      this.#rejected({ close: Close.Policy, msg: `not reading its answers (${socket.bufferedAmount} bytes unsent)` });
+      socket.terminate(); // a close frame would wait behind what it does not read
+    }, this.#context.stalledMs);
+  }
+
+  #drained(): void {
+    if (this.#stalledTimer === undefined || this.#socket.bufferedAmount > this.#context.maxBufferedBytes) return;
+    clearTimeout(this.#stalledTimer);
+    this.#stalledTimer = undefined;
+    this.#resume();
   }
 }

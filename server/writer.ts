@@ -248,8 +248,16 @@ export class ThreadWriter implements Writer {
       done(writes.map(() => new Error("the writer is closed")));
       return;
     }
+    let packed: PackedWrites;
+    try {
+      packed = packWrites(writes, rows);
+    } catch (e) {
+      // Called from the commit queue's timer: a throw here would end the process, so each write fails.
+      const error = e instanceof Error ? e : new Error(String(e));
+      done(writes.map(() => error));
+      return;
+    }
     if (this.#worker === undefined) void this.#spawn().catch(() => {});
-    const packed = packWrites(writes, rows);
     this.#parts.push({ count: writes.length, done });
     const message: ToWriter = { t: "commit", packed };
     this.#worker!.postMessage(message, [packed.meta.buffer as ArrayBuffer, packed.codes.buffer as ArrayBuffer]);

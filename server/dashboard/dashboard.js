@@ -45,6 +45,18 @@
     if (!w || (w.awake == null && w.retries == null)) return "—";
     return `${dash(w.awake)} ms, ${dash(w.retries)} ${w.retries === 1 ? "retry" : "retries"}`;
   }
+  // Device health, from its last hello: the XS heap in use, store images found corrupt, wakes, probe faults.
+  function memory(m) {
+    if (!m || (m.slots == null && m.chunks == null)) return "—";
+    return `${((m.slots ?? 0) + (m.chunks ?? 0)).toLocaleString("en")} B (${dash(m.slots)} slots, ${dash(m.chunks)} chunks)`;
+  }
+  function probeFaults(p) {
+    if (!p) return "—";
+    const faults = Object.entries(p.faults ?? {});
+    const retried = Object.values(p.retries ?? {}).reduce((sum, n) => sum + n, 0);
+    const list = faults.length === 0 ? "none" : faults.map(([name, n]) => `${name} ${n}`).join(", ");
+    return `${list}${p.n != null ? ` in ${p.n} readings` : ""}${retried ? `, ${retried} retried` : ""}${p.type ? ` (${p.type})` : ""}`;
+  }
   function stateOf(d) {
     return d.revoked ? "revoked" : d.online ? "online" : "offline";
   }
@@ -119,8 +131,11 @@
       ["state", stateOf(d)], ["last seen", ago(d.lastSeen)], ["firmware", dash(d.firmware)], ["mode", dash(d.mode)],
       ["boot", dash(d.boot)], ["reset reason", dash(d.resetReason)], ["backlog", backlog(d.store)], ["last wake", wake(d.wake)],
       ["connect", d.wake && d.wake.connect != null ? `${d.wake.connect} ms` : "—"], ["readings", String(d.readingCount)],
-      ["last link error", dash(d.lastError)],
+      ["last link error", dash(d.lastError)], ["memory", memory(d.mem)],
+      ["store corruption", d.store && d.store.corrupt != null ? String(d.store.corrupt) : "—"],
+      ["wakes", dash(d.wake && d.wake.n)], ["probe faults", probeFaults(d.probe)],
     ];
+    const warn = new Set([d.store && d.store.corrupt ? "store corruption" : "", d.probe && Object.keys(d.probe.faults ?? {}).length ? "probe faults" : ""]);
     $("facts").replaceChildren(...facts.map(([name, value]) => {
       const div = document.createElement("div");
       const dt = document.createElement("dt");
@@ -128,6 +143,7 @@
       dt.textContent = name;
       dd.textContent = value;
       dd.dataset.fact = name;
+      if (warn.has(name)) dd.classList.add("warn");
       div.append(dt, dd);
       return div;
     }));

@@ -191,3 +191,22 @@ test("hello reports the probe type and its fault counts; a missing DS18B20 is no
   assert.ok(batches.length > 0 && batches.every((b) => /^(~a)+$/.test(b.v)), "batches carry only no-device marks");
   assert.equal(Fault.NoDevice, 0);
 });
+
+test("the real server keeps what the firmware's hello reports of the probe (and the store), for the API and the dashboard", { timeout: 60000 }, async () => {
+  const clock = new VirtualClock();
+  const untrack = clock.trackAllServers();
+  const server = await startServer({ port: 0, dbPath: ":memory:", now: () => clock.now(), log: () => {} });
+  server.db.registerDevice(ID, TOKEN, clock.now());
+  const dev = new SimDevice({
+    clock,
+    config: { "device.id": ID, "device.token": TOKEN, "server.url": `ws://127.0.0.1:${server.port}`, "wifi.ssid": "sim", "sample.interval": 1, "probe.type": "ds18b20" },
+  });
+  cleanup.push(untrack, () => server.close(), () => dev.powerOff());
+  await dev.boot();
+  await clock.advance(3000); // connected, hello committed
+  const row = server.db.device(ID)!;
+  const hello = JSON.parse(row.last_hello ?? "{}");
+  assert.equal(hello.probe?.type, "ds18b20", `the firmware's hello carries the probe: ${row.last_hello}`);
+  assert.deepEqual(JSON.parse(row.probe ?? "null"), hello.probe, "stored as the device reported it");
+  assert.equal(row.store_cap, hello.store.cap, "store figures too");
+});

@@ -20,6 +20,7 @@ export class TestServer {
   readonly dir = mkdtempSync(join(tmpdir(), "thermocast-server-"));
   readonly dbPath = join(this.dir, "thermocast.db");
   readonly logs: LogLine[] = [];
+  #logWaiters: { match: (line: LogLine) => boolean; resolve: (line: LogLine) => void }[] = [];
   clock = NOW;
   server!: RunningServer;
   readonly options: Partial<ServerOptions>;
@@ -34,7 +35,14 @@ export class TestServer {
       port: 0,
       dbPath: this.dbPath,
       now: () => this.clock,
-      log: (line) => this.logs.push(line),
+      log: (line) => {
+        this.logs.push(line);
+        const waiter = this.#logWaiters.find((w) => w.match(line));
+        if (waiter) {
+          this.#logWaiters.splice(this.#logWaiters.indexOf(waiter), 1);
+          waiter.resolve(line);
+        }
+      },
       adminToken: ADMIN_TOKEN,
       revocationPollMs: 50,
       dashboardUpdateMs: 50,
@@ -56,6 +64,13 @@ export class TestServer {
 
   get db() {
     return this.server.db;
+  }
+
+  /** The first log line, logged so far or from now on, that `match` accepts. */
+  logged(match: (line: LogLine) => boolean): Promise<LogLine> {
+    const line = this.logs.find(match);
+    if (line) return Promise.resolve(line);
+    return new Promise((resolve) => this.#logWaiters.push({ match, resolve }));
   }
 
   /** Log lines of rejected frames or connections of one device. */

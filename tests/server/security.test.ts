@@ -12,6 +12,7 @@ import { after, before, describe, test } from "node:test";
 import WebSocket from "ws";
 import { registerDevice } from "../../server/cli";
 import { ADMIN_TOKEN, DeviceClient, TestServer, batch, deviceId, hello } from "./harness";
+import { RawClient } from "./raw-client";
 
 /** Opens a dashboard socket; resolves with the HTTP status of a refused upgrade, or 101 and the first message. */
 function dashboardSocket(url: string, headers: Record<string, string>): Promise<{ status: number; first?: Record<string, unknown> }> {
@@ -336,5 +337,40 @@ describe("TLS", { skip: existsSync("/usr/bin/openssl") ? false : "openssl not in
     });
     assert.equal(outcome, "error");
     assert.equal(t.readingCount(id), 5);
+  });
+
+  test("over TLS too, idle connections make room by closing each other, never a device's socket", { timeout: 30_000 }, async () => {
+    const small = await new TestServer({ tls: { cert, key: readFileSync(join(keys.dir, "key.pem")) }, maxConnectionsPerAddress: 2 }).start();
+    try {
+      const devices = [];
+      for (let n = 0; n < 2; n++) {
+        const id = deviceId("tls");
+        const socket = new WebSocket(`${small.server.wsUrl}/${id}`, { headers: { authorization: `Bearer ${registerDevice(small.db, id)}` }, ca: cert });
+        await new Promise((resolve, reject) => {
+          socket.once("open", resolve);
+          socket.once("error", reject);
+        });
+        devices.push({ id, socket });
+      }
+      // Five TCP connections that never start their handshake: three are closed to keep two waiting.
+      const idle = await Promise.all(Array.from({ length: 5 }, () => RawClient.open(small.server.port)));
+      let closed = 0;
+      await new Promise<void>((resolve) => {
+        for (const c of idle) void c.closed.then(() => ++closed === 3 && resolve());
+      });
+      for (const { id, socket } of devices) {
+        assert.equal(socket.readyState, WebSocket.OPEN, `${id} is still connected`);
+        const answer = new Promise<unknown>((resolve) => {
+          socket.once("message", (d) => resolve(JSON.parse(d.toString()).t));
+          socket.once("close", (code) => resolve(`closed ${code}`));
+        });
+        socket.send(JSON.stringify(hello(id)));
+        assert.equal(await answer, "welcome");
+        socket.close();
+      }
+      for (const c of idle) c.destroy();
+    } finally {
+      await small.dispose();
+    }
   });
 });
