@@ -58,6 +58,8 @@ export class FakeHost implements Host {
   retained: ArrayBuffer | undefined;
   /** Each deepSleep(ms) asked for. */
   sleeps: number[] = [];
+  /** commitRetained() calls. */
+  commits = 0;
   /** What accessPoint() reports. */
   joinedBssid = Uint8Array.of(2, 4, 6, 8, 10, 12);
   joinedChannel = 6;
@@ -80,6 +82,9 @@ export class FakeHost implements Host {
   }
   retainedMemory(bytes: number) {
     return this.retained && this.retained.byteLength >= bytes ? this.retained : undefined;
+  }
+  commitRetained() {
+    this.commits++;
   }
   deepSleep(ms: number) {
     this.sleeps.push(ms);
