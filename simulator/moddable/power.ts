@@ -12,6 +12,10 @@ export default class Power {
   static retained(bytes: number): ArrayBuffer | undefined {
     return hardware().retained(bytes);
   }
+  /** The retained image is whole (WakeState.commit): the simulated RTC memory is written in place, so it is counted only. */
+  static commit(): void {
+    hardware().retainedCommits++;
+  }
   static deepSleep(ms: number, _wake?: () => void): void {
     hardware().deepSleep(ms);
   }
