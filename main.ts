@@ -29,12 +29,7 @@ export default function main(): void {
   const settings = new Settings(host.preferences, host.manifest);
   for (const warning of settings.warnings) host.log(`config: ${warning}`);
 
-  // Boots are counted in flash, once per cold boot: a deep-sleep wake is not a boot.
   const resetReason = host.resetReason();
-  const boots = host.preferences.get("boots");
-  let boot = typeof boots === "number" ? boots : 0;
-  if (resetReason !== "deep-sleep" || !boot) host.preferences.set("boots", ++boot);
-
   let wake: WakeState | undefined;
   let fresh = true;
   if (settings.text("mode") === "battery") {
@@ -55,6 +50,11 @@ export default function main(): void {
       host.log("power: no retained memory on this platform, running always-on");
     }
   }
+  // Boots are counted in flash, once per cold boot: a deep-sleep wake is not a boot, unless it found no
+  // image to go on from (its sample indexes start again at 0: a new boot keeps them apart from the old).
+  const boots = host.preferences.get("boots");
+  let boot = typeof boots === "number" ? boots : 0;
+  if (resetReason !== "deep-sleep" || !boot || (wake && fresh)) host.preferences.set("boots", ++boot);
   const store = wake ? wake.store : new ReadingStore(STORE_CAPACITY);
   // The probe `probe.type` names, on the board's pins, in its channel (offset, stuck detection).
   const probe = createProbe(settings, host, boot);
@@ -92,7 +92,7 @@ export default function main(): void {
         "batch.latency": settings.int("batch.latency"),
       },
       err: link.takeError() || undefined,
-      store: { n: store.count, cap: store.capacity, drop: store.dropped, corrupt: wake?.corrupt },
+      store: { n: store.count, cap: store.capacity, drop: store.dropped, corrupt: wake?.corrupt, lost: wake?.lost },
       mem: host.memory(),
       probe: { type: settings.text("probe.type"), ...probe.faults.report() },
       wake: wake ? { awake: wake.awakeMs, connect: wake.connectMs, retries: wake.retries, n: wake.wakes } : undefined,
