@@ -11,15 +11,13 @@ import { Link, type LinkSettings } from "./modules/link/link";
 import { Uplink } from "./modules/uplink/uplink";
 import { Sampler } from "./modules/sampler/sampler";
 import { createProbe, reconfigureProbe } from "./sensors/select";
-import { WakeState, STORE_OFFSET } from "./modules/power/retained";
+import { WakeState } from "./modules/power/retained";
 import { DutyCycle } from "./modules/power/duty-cycle";
 import { openDeviceConsole } from "./modules/console/device-console";
 
 export const FIRMWARE_VERSION = "0.1.0";
 /** Always-on mode: 2 bytes a reading in RAM, 512 readings are 1 KiB, 8.5 hours at one a minute. */
 const STORE_CAPACITY = 512;
-/** Battery mode: the store fills the retained memory the platform has (docs/power.md). */
-const RETAINED_RUNS = 4;
 const MAX_BATCH = 120;
 /** Battery mode: the most a wake may stay awake, whatever the network does. */
 const AWAKE_CAP_MS = 15000;
@@ -31,29 +29,32 @@ export default function main(): void {
   const settings = new Settings(host.preferences, host.manifest);
   for (const warning of settings.warnings) host.log(`config: ${warning}`);
 
-  // Boots are counted in flash, once per cold boot: a deep-sleep wake is not a boot.
   const resetReason = host.resetReason();
-  const boots = host.preferences.get("boots");
-  let boot = typeof boots === "number" ? boots : 0;
-  if (resetReason !== "deep-sleep" || !boot) host.preferences.set("boots", ++boot);
-
   let wake: WakeState | undefined;
   let fresh = true;
   if (settings.text("mode") === "battery") {
     const memory = host.retainedMemory(0);
-    // ESP8266's 256 bytes cannot spare room for more than one run.
-    const runs = memory && memory.byteLength >= 1024 ? RETAINED_RUNS : 1;
-    const capacity = memory ? Math.floor((memory.byteLength - STORE_OFFSET - ReadingStore.bytesFor(0, runs)) / 2) : 0;
+    // Two image slots where there is room (ESP32's 4 KB): a reset in the middle of a commit then loses
+    // nothing. ESP8266's few hundred bytes keep one (docs/power.md).
+    const slots = memory && memory.byteLength >= 1024 ? 2 : 1;
+    const capacity = memory ? WakeState.capacityFor(memory.byteLength, slots) : 0;
     if (memory && capacity > 0) {
-      wake = new WakeState(memory, capacity, runs);
+      wake = new WakeState(memory, capacity, slots, () => host.commitRetained());
       const found = wake.restore();
-      if (found === "corrupt") host.log("power: retained image corrupt, discarded");
+      if (found === "corrupt") host.log(`power: retained image corrupt, discarded (${wake.corrupt} so far, ${wake.lost} readings lost)`);
       fresh = found !== "restored";
-      if (!fresh && resetReason === "deep-sleep") host.resumeClock(wake.clock);
+      // After a deep sleep the clock goes on from the planned wake; after a reset in a wake, from the last
+      // commit (the time since is not known: at most the awake cap).
+      if (!fresh) host.resumeClock(wake.clock);
     } else {
       host.log("power: no retained memory on this platform, running always-on");
     }
   }
+  // Boots are counted in flash, once per cold boot: a deep-sleep wake is not a boot, unless it found no
+  // image to go on from (its sample indexes start again at 0: a new boot keeps them apart from the old).
+  const boots = host.preferences.get("boots");
+  let boot = typeof boots === "number" ? boots : 0;
+  if (resetReason !== "deep-sleep" || !boot || (wake && fresh)) host.preferences.set("boots", ++boot);
   const store = wake ? wake.store : new ReadingStore(STORE_CAPACITY);
   // The probe `probe.type` names, on the board's pins, in its channel (offset, stuck detection).
   const probe = createProbe(settings, host, boot);
@@ -91,7 +92,7 @@ export default function main(): void {
         "batch.latency": settings.int("batch.latency"),
       },
       err: link.takeError() || undefined,
-      store: { n: store.count, cap: store.capacity, drop: store.dropped, corrupt: wake?.corrupt },
+      store: { n: store.count, cap: store.capacity, drop: store.dropped, corrupt: wake?.corrupt, lost: wake?.lost },
       mem: host.memory(),
       probe: { type: settings.text("probe.type"), ...probe.faults.report() },
       wake: wake ? { awake: wake.awakeMs, connect: wake.connectMs, retries: wake.retries, n: wake.wakes } : undefined,
@@ -141,7 +142,7 @@ export default function main(): void {
       awakeCap: () => AWAKE_CAP_MS,
       checkIn: () => CHECK_IN_MS,
       isAlarm: () => false,
-    }).wake(fresh, boot, !fresh && resetReason === "deep-sleep");
+    }).wake(fresh, boot);
     return;
   }
   host.log(`thermocast ${FIRMWARE_VERSION} boot ${boot} (${resetReason}) as ${settings.text("device.id")}`);

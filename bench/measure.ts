@@ -20,6 +20,8 @@ import { XsWorker } from "../tests/xs/worker";
 export const BATCH_SIZES = [1, 10, 60] as const;
 export const STORE_SIZES = [512, 1024] as const;
 const PATH_READINGS = 600;
+/** Readings held in the retained image for the wake figures: 10 hours at one a minute. */
+export const WAKE_READINGS = 600;
 const SLOT_BYTES_HOST = 32;
 const SLOT_BYTES_BOARD = 16;
 
@@ -50,6 +52,10 @@ export interface Figures {
     /** Per reading: the probe's sample (simulated probe), store.append. */
     sample: number;
     append: number;
+    /** Battery mode, ESP32 image holding WAKE_READINGS: one commit, one restore, and the old once-a-wake seal (CRC). */
+    wakeCommit: number;
+    wakeRestore: number;
+    wakeSealBefore: number;
     /** Per reading: sample → append → takeBatch → encode → text → release, batches of n. */
     path: Record<number, number>;
     /** Per reading: naive baselines. */
@@ -145,6 +151,9 @@ export async function measure(): Promise<Figures> {
     const encodeSteep60 = await cost("encode-steep", 60);
     const sample = (await cost("sample", 480)) / 480;
     const append = (await cost("append", 480)) / 480;
+    const wakeCommit = await cost("wake-commit", WAKE_READINGS);
+    const wakeRestore = await cost("wake-restore", WAKE_READINGS);
+    const wakeSealBefore = await cost("wake-seal-before", WAKE_READINGS);
     const pathCost: Record<number, number> = {};
     for (const n of BATCH_SIZES) pathCost[n] = (await cost(`path-${n}`, 0)) / PATH_READINGS;
     const naiveJson = (await cost("naive-json", 60)) / 60;
@@ -176,7 +185,8 @@ export async function measure(): Promise<Figures> {
 
     return {
       compute: {
-        encodeBatch, encodeBatch120, encodeBytesOnly60, encodeFaults60, encodeSteep60, sample, append, path: pathCost, naiveJson, naiveJsonTime, concat60,
+        encodeBatch, encodeBatch120, encodeBytesOnly60, encodeFaults60, encodeSteep60, sample, append, path: pathCost,
+        wakeCommit, wakeRestore, wakeSealBefore, naiveJson, naiveJsonTime, concat60,
         crc8, suggestedCrc8Table, suggestedTemplate, suggestedTokensAppend, suggestedTokensText,
       },
       heap: { store, naive512 },
@@ -202,6 +212,8 @@ export function budgetFigures(f: Figures): Record<string, number> {
     "compute.sample.perReading": round(f.compute.sample),
     "compute.append.perReading": round(f.compute.append),
     "compute.path.perReading60": round(f.compute.path[60]),
+    "compute.wake.commit": f.compute.wakeCommit,
+    "compute.wake.restore600": f.compute.wakeRestore,
     "heap.store512.bytes": f.heap.store[512].hostBytes,
     "heap.store512.slots": f.heap.store[512].slots,
     "wire.bytesPerReading1": wire(1),

@@ -2,7 +2,7 @@
  * `npm run bench`: every benchmark, in one run, on XS's deterministic compute meter, with baselines,
  * ratios, the issue's goals and bench/budget.json. `-- --write-budget` rewrites the budget from this run.
  */
-import { budgetFigures, clientFrameHeader, measure, type HeapFigure } from "./measure";
+import { budgetFigures, clientFrameHeader, measure, WAKE_READINGS, type HeapFigure } from "./measure";
 import { BUDGET_FILE, overBudget, readBudget, writeBudget } from "./budget";
 import { existsSync } from "node:fs";
 
@@ -28,6 +28,10 @@ row("  of which its CRC-8 (sensors/onewire crc8, table)", fixed(c.crc8), `table 
 row("store.append (modules/store)", fixed(c.append));
 row("encode: BatchEncoder.encode + text(), batch of 60", fixed(encode60), `goal <= ${GOAL_ENCODE_UNITS}: ${verdict(encode60 <= GOAL_ENCODE_UNITS)} (${ratio(encode60, GOAL_ENCODE_UNITS)} the goal)`);
 for (const n of [60, 10, 1] as const) row(`whole path, batch ${n}: sample -> append -> encode -> text -> ack`, fixed(c.path[n]));
+console.log(`Battery mode, the retained image on ESP32 (2 slots) holding ${WAKE_READINGS} readings (units)`);
+row("WakeState.commit: CRC-32 of the state, copy into a slot", fixed(c.wakeCommit, 0), "after the reading, after each ack, before sleep");
+row("WakeState.restore: CRC of each slot, walk and check of the cells", fixed(c.wakeRestore, 0), "once a wake");
+row("  before: one seal a wake, CRC-32 of state, run table and readings", fixed(c.wakeSealBefore, 0), `a wake with 3 commits costs ${ratio(c.wakeRestore + 3 * c.wakeCommit, 2 * c.wakeSealBefore)} the old check and seal`);
 console.log("Baselines per reading, encoding only");
 row('naive: one JSON frame per reading, {"temp":21.44}', fixed(c.naiveJson), `encoder at batch 60 costs ${ratio(encode60, c.naiveJson)} this`);
 row('naive: one JSON frame per reading, {"temp":..,"time":epoch ms}', fixed(c.naiveJsonTime), `encoder: ${ratio(encode60, c.naiveJsonTime)}`);

@@ -12,6 +12,8 @@ import { decodeScratchpad } from "../sensors/ds18b20/ds18b20";
 import { crc8 } from "../sensors/onewire/bus";
 import { TokensAtAppend, EnvelopeTemplateEncoder } from "./suggested-encoder";
 import { crc8Table } from "./suggested-crc8";
+import { WakeState } from "../modules/power/retained";
+import { crc32 } from "../modules/power/crc32";
 
 declare function gc(): void;
 
@@ -185,6 +187,38 @@ function appendCase(): Case {
   };
 }
 
+/** ESP32's retained memory (docs/power.md) and its two image slots. */
+const RETAINED_BYTES = 4096;
+const SLOTS = 2;
+
+/**
+ * Battery mode's retained image holding `n` readings: `commit` writes the image (CRC-32 of the state, the copy
+ * into a slot) as a wake does after its reading and each ack and before it sleeps; `restore` checks and loads it
+ * (CRC of each slot, the walk and check of the held cells) as each wake starts; `seal-before` is what the image's
+ * check cost before it was committed in slots: CRC-32 of the state, run table and held readings, once a wake.
+ */
+function wakeCase(kind: "commit" | "restore" | "seal-before"): Case {
+  let state: WakeState, memory: ArrayBuffer, bytes: Uint8Array, n = 0;
+  return {
+    setup(count) {
+      n = count;
+      memory = new ArrayBuffer(RETAINED_BYTES);
+      bytes = new Uint8Array(memory);
+      state = new WakeState(memory, WakeState.capacityFor(RETAINED_BYTES, SLOTS), SLOTS);
+      state.restore();
+      const values = signal(count);
+      for (let i = 0; i < count; i++) state.store.append(values[i], BOOT, i, INTERVAL, i * INTERVAL * 1000);
+      state.commit();
+      this.run();
+    },
+    run() {
+      if (kind === "commit") state.commit();
+      else if (kind === "restore") done = state.restore() === "restored" ? 1 : 0;
+      else done = crc32(bytes, 8, 144 + 4 * 24 + 16 + 2 * n);
+    },
+  };
+}
+
 /** Naive baseline: one JSON text frame per reading, `{"temp":21.56}`, built with JSON.stringify. */
 function naiveJsonCase(withTime: boolean): Case {
   let values: Int16Array, n = 0, bytes = 0;
@@ -337,6 +371,9 @@ const CASES: Record<string, () => Case> = {
   "encode-steep": () => encodeShapeCase("steep"),
   sample: sampleCase,
   append: appendCase,
+  "wake-commit": () => wakeCase("commit"),
+  "wake-restore": () => wakeCase("restore"),
+  "wake-seal-before": () => wakeCase("seal-before"),
   "naive-json": () => naiveJsonCase(false),
   "naive-json-time": () => naiveJsonCase(true),
   concat: concatCase,

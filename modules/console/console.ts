@@ -30,6 +30,8 @@ export interface DeviceStatus {
   acked: number;
   /** Figures of the last wake in ms, e.g. { awake: 312, wifi: 180 }; undefined when there is none. */
   wake?: Readonly<Record<string, number>>;
+  /** Battery mode: retained images found corrupt and discarded, and the readings they held. */
+  retained?: { corrupt: number; lost: number };
 }
 
 export interface ConsoleOptions {
@@ -168,6 +170,7 @@ export class LineConsole {
       () => `link: ${s.link}${s.lastError ? `, last error: ${s.lastError}` : ""}`,
       () => `store: ${s.stored} of ${s.capacity} readings, ${s.dropped} dropped; ${s.sentBatches} batches sent, ${s.acked} readings acked`,
       () => `last wake: ${s.wake ? figures(s.wake) : "none yet"}`,
+      () => (s.retained ? `retained image: ${s.retained.corrupt} found corrupt and discarded, ${s.retained.lost} readings lost with them` : ""),
       () => (this.#output.dropped ? `serial: ${this.#output.dropped} bytes of output dropped` : ""),
       () => (staged.size ? `unsaved: ${[...staged.keys()].join(", ")} (save or discard)` : ""),
       () => "config:",

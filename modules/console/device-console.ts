@@ -62,6 +62,7 @@ export function openDeviceConsole(parts: DeviceConsoleParts): LineConsole | unde
       sentBatches: uplink.sentBatches,
       acked: uplink.acked,
       wake: wake ? { awake: wake.awakeMs, connect: wake.connectMs, retries: wake.retries } : undefined,
+      retained: wake ? { corrupt: wake.corrupt, lost: wake.lost } : undefined,
     }),
     sample: (done) => probe.sample(done),
     test: (progress, done) => {

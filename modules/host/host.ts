@@ -96,6 +96,11 @@ export interface Host {
    * undefined when the platform has none that large.
    */
   retainedMemory(bytes: number): ArrayBuffer | undefined;
+  /**
+   * The retained memory holds a whole image now (modules/power/retained.ts commits): a platform that keeps
+   * a RAM copy of it writes the copy through here; where the memory is written in place, nothing to do.
+   */
+  commitRetained(): void;
   /** Sleeps so that main() runs again `ms` from now. Does not return on a board. */
   deepSleep(ms: number): void;
   /** True when openWebSocket can open wss:// (a TLS client in the build, with heap for it). */

@@ -241,6 +241,12 @@ export class ModdableHost implements Host {
     return Power.maxSleep;
   }
 
+  commitRetained(): void {
+    // native/power's commit() where the platform has one (a RAM copy to write through); else written in place.
+    const power = Power as unknown as { commit?: () => void };
+    if (typeof power.commit === "function") power.commit();
+  }
+
   deepSleep(ms: number): void {
     this.leaveWifi();
     Power.deepSleep(ms, this.#main);

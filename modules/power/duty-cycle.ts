@@ -102,6 +102,8 @@ export class DutyCycle {
 
     this.#probe.sample((value) => {
       state.store.append(value, state.boot, index, interval, time);
+      // The commit point: from here a reset keeps the reading (and this wake's place on the grid).
+      this.#commit();
       this.#decide(this.#settings.isAlarm(value));
     });
   }
@@ -145,6 +147,8 @@ export class DutyCycle {
     };
     this.#uplink.flush = true;
     this.#uplink.onIdle = () => this.#sleep("sent");
+    // Acknowledged readings leave the retained image at once: after a reset they are not sent again.
+    this.#uplink.onReleased = () => this.#commit();
     this.#connectStarted = host.ticks();
     this.#connecting = true;
     state.connectMs = 0;
@@ -178,6 +182,7 @@ export class DutyCycle {
       link.stop(); // closes the socket, leaves Wi-Fi; unacknowledged readings stay in the store
     }
     this.#uplink.onIdle = undefined;
+    this.#uplink.onReleased = undefined;
 
     const now = host.ticks();
     state.awakeMs = now - this.#wokeAt;
@@ -196,7 +201,17 @@ export class DutyCycle {
     const max = this.#host.maxSleepMs;
     const sleep = delay < max ? delay : max;
     this.#state.clock = now + sleep;
-    this.#state.seal();
+    this.#state.commit();
     this.#host.deepSleep(sleep);
+  }
+
+  /**
+   * Commits the retained image in the middle of a wake, with the device clock now: a reset before the next
+   * commit resumes the clock from there (the time between is not known, at most the awake cap).
+   */
+  #commit(): void {
+    const state = this.#state;
+    state.clock = this.#host.ticks();
+    state.commit();
   }
 }

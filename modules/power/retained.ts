@@ -1,31 +1,48 @@
 /*
- * The retained image: what survives deep sleep, in memory that keeps its contents while the chip sleeps
- * (ESP32 RTC slow memory, ESP8266 RTC user memory; see docs/power.md). Nothing else survives a wake: the
- * firmware starts from main() each time and finds its state here.
+ * The retained image: what survives deep sleep and a reset, in memory that keeps its contents while the
+ * chip sleeps or resets (ESP32 RTC slow memory, ESP8266 RTC user memory; see docs/power.md). Nothing else
+ * survives: the firmware starts from main() each time and finds its state here.
  *
- * Layout (little-endian, 8-byte aligned):
- *   0  magic "TCR1"   4  CRC-32 of bytes 8…end   8  layout (capacity · 256 + runs)   12  reserved
- *  16  WakeState: 8 float64 then 16 uint32
- * 144  ReadingStore (modules/store/readings.ts)
- * After a power loss the memory holds garbage: a bad magic, layout or CRC discards the image, and a bad
- * CRC under a good magic is counted as corruption. A discarded image is never sent as data.
+ * The state (this class's fields and the store's control words) is worked on in RAM; `commit()` is the one
+ * point where it is written to retained memory, as a whole image: a header (magic, CRC-32, sequence number,
+ * layout) and the state. With room for two (ESP32), images are written alternately to two slots, so a reset
+ * in the middle of a commit leaves the previous image whole; with one slot (ESP8266) the window is the copy
+ * of one slot (a few hundred bytes, no computing). The store's cells are written in place, but never one that
+ * the last committed image holds (ReadingStore keeps spare cells), and the image's state carries a check of
+ * every held cell. So a reset at any instant restores the last commit: a reading is held once the commit
+ * after its append is done, and a released batch that comes back after a reset is sent again (the server
+ * keeps one copy).
+ *
+ * Layout (little-endian): slot 0, slot 1 when there are two, then the store's cells.
+ *   slot: 0 magic "TCR2"   4 CRC-32 of bytes 8…end   8 sequence   12 layout (capacity · 256 + slots)
+ *        16 WakeState: 5 float64, 16 uint32    120 the store's control words (ReadingStore.CONTROL_BYTES)
+ * After a power loss the memory holds garbage: a bad magic or layout is an empty image; a bad CRC or
+ * check under a good magic is corruption, counted with the readings it held (when the count is plausible).
+ * A discarded image is never sent as data.
  */
 import { ReadingStore } from "../store/readings";
 import { crc32 } from "./crc32";
 
-const MAGIC = 0x31524354; // "TCR1"
+const MAGIC = 0x32524354; // "TCR2"
 const HEADER_BYTES = 16;
-const FLOATS = 8;
+const FLOATS = 5;
 const WORDS = 16;
 const STATE_BYTES = FLOATS * 8 + WORDS * 4;
-export const STORE_OFFSET = HEADER_BYTES + STATE_BYTES + ((8 - ((HEADER_BYTES + STATE_BYTES) % 8)) % 8);
+/** Bytes of the state worked on in RAM and copied into a slot at each commit. */
+const CONTROL_BYTES = STATE_BYTES + ReadingStore.CONTROL_BYTES;
+/** Bytes of one slot in retained memory. */
+export const SLOT_BYTES = HEADER_BYTES + CONTROL_BYTES;
 
 // Float64 slots (device clock ms).
 const F_CLOCK = 0, F_GRID_START = 1, F_LAST_UPLOAD = 2, F_RETRY_AT = 3, F_LAST_CHECK_IN = 4;
 // Uint32 slots.
 const W_BOOT = 0, W_WAKES = 1, W_NEXT_INDEX = 2, W_INTERVAL = 3, W_SLOT = 4, W_BACKOFF_ATTEMPT = 5,
   W_ERROR = 6, W_AWAKE_MS = 7, W_CONNECT_MS = 8, W_RETRIES = 9, W_CORRUPT = 10, W_BSSID_HI = 11,
-  W_BSSID_LO = 12, W_CHANNEL = 13, W_OVER_CAP = 14;
+  W_BSSID_LO = 12, W_CHANNEL = 13, W_OVER_CAP = 14, W_LOST = 15;
+// In a slot, as 32-bit words: the header, then the state's words, then the store's count.
+const S_MAGIC = 0, S_CRC = 1, S_SEQ = 2, S_LAYOUT = 3;
+const S_WORDS = (HEADER_BYTES + FLOATS * 8) / 4;
+const S_STORE_COUNT = (HEADER_BYTES + STATE_BYTES + 16) / 4 + 2;
 
 /** Why the last wake's link failed, as a code that fits a word (the text is in LINK_ERRORS). */
 export const LINK_ERRORS = Object.freeze(["", "wifi", "connect", "timeout", "rejected", "ack"]);
@@ -43,66 +60,120 @@ export function linkErrorCode(reason: string): number {
 
 export type RestoreResult = "restored" | "empty" | "corrupt";
 
-/** The wake-to-wake state of battery mode, as views over the retained image. */
+/** The wake-to-wake state of battery mode, worked on in RAM and committed to the retained image. */
 export class WakeState {
   readonly store: ReadingStore;
-  #bytes: Uint8Array;
-  #header: Uint32Array;
+  /** Image slots in retained memory: 2 (alternate) or 1. */
+  readonly slots: number;
+  #memory: Uint8Array;
+  #control: Uint8Array;
   #floats: Float64Array;
   #words: Uint32Array;
-  #layout: number;
+  #slotWords: Uint32Array[] = [];
+  /** The sequence number and layout of the next commit, as bytes for the CRC. */
+  #stamp = new Uint32Array(2);
+  #stampBytes: Uint8Array;
+  #seq = 0;
+  #onCommit: (() => void) | undefined;
 
-  static bytesFor(capacity: number, maxRuns: number): number {
-    return STORE_OFFSET + ReadingStore.bytesFor(capacity, maxRuns);
+  /** Bytes of retained memory for `capacity` readings in `slots` image slots. */
+  static bytesFor(capacity: number, slots: number): number {
+    return slots * SLOT_BYTES + 2 * ReadingStore.cellsFor(capacity, true);
   }
-
-  constructor(memory: ArrayBuffer, capacity: number, maxRuns: number) {
-    if (memory.byteLength < WakeState.bytesFor(capacity, maxRuns)) throw new RangeError("retained memory too small");
-    this.#bytes = new Uint8Array(memory, 0, WakeState.bytesFor(capacity, maxRuns));
-    this.#header = new Uint32Array(memory, 0, 4);
-    this.#floats = new Float64Array(memory, HEADER_BYTES, FLOATS);
-    this.#words = new Uint32Array(memory, HEADER_BYTES + FLOATS * 8, WORDS);
-    this.#layout = capacity * 256 + maxRuns;
-    this.store = new ReadingStore(capacity, maxRuns, memory, STORE_OFFSET);
+  /** Readings a store in `bytes` of retained memory holds with `slots` image slots (0: none). */
+  static capacityFor(bytes: number, slots: number): number {
+    return ReadingStore.capacityFor(bytes - slots * SLOT_BYTES);
   }
 
   /**
-   * Checks the image found at boot. A bad image is wiped (counting corruption when it looked like ours),
-   * so what follows always starts from a consistent state.
+   * State over `memory` (retained memory) for a store of `capacity` readings. `onCommit` runs after each
+   * commit: a platform that keeps retained memory as a RAM copy writes it through there.
+   */
+  constructor(memory: ArrayBuffer, capacity: number, slots: number, onCommit?: () => void) {
+    if (memory.byteLength < WakeState.bytesFor(capacity, slots)) throw new RangeError("retained memory too small");
+    this.slots = slots;
+    this.#memory = new Uint8Array(memory, 0, slots * SLOT_BYTES);
+    for (let i = 0; i < slots; i++) this.#slotWords.push(new Uint32Array(memory, i * SLOT_BYTES, SLOT_BYTES / 4));
+    const control = new ArrayBuffer(CONTROL_BYTES);
+    this.#control = new Uint8Array(control);
+    this.#floats = new Float64Array(control, 0, FLOATS);
+    this.#words = new Uint32Array(control, FLOATS * 8, WORDS);
+    this.#stamp[1] = capacity * 256 + slots;
+    this.#stampBytes = new Uint8Array(this.#stamp.buffer);
+    this.#onCommit = onCommit;
+    this.store = new ReadingStore(capacity, true, control, STATE_BYTES, memory, slots * SLOT_BYTES);
+  }
+
+  /**
+   * Finds the newest whole image at boot and works from it. When there is none, starts empty, counting
+   * corruption (and the readings it held) when an image looked like ours, and commits that at once, so
+   * what follows always starts from a consistent state.
    */
   restore(): RestoreResult {
-    const header = this.#header;
-    const ours = header[0] === MAGIC && header[2] === this.#layout;
-    if (ours && this.store.isConsistent() && header[1] === this.#checksum()) return "restored";
-    const corrupt = this.#words[W_CORRUPT];
-    this.#bytes.fill(0);
+    const layout = this.#stamp[1];
+    let ours = false, best = -1, corrupt = 0, lost = 0, held = 0;
+    for (let i = 0; i < this.slots; i++) {
+      const words = this.#slotWords[i];
+      if (words[S_MAGIC] !== MAGIC || words[S_LAYOUT] !== layout) continue;
+      ours = true;
+      // A slot whose CRC fails is a commit cut short by a reset (the other slot is whole) or corruption.
+      if (words[S_CRC] === this.#slotCrc(i)) {
+        if (best < 0 || ((words[S_SEQ] - this.#slotWords[best][S_SEQ]) | 0) > 0) best = i;
+      } else {
+        // Its figures may be garbage: kept only when plausible.
+        if (words[S_STORE_COUNT] <= this.store.capacity && words[S_STORE_COUNT] > held) held = words[S_STORE_COUNT];
+        if (words[S_WORDS + W_CORRUPT] < 0xffff && words[S_WORDS + W_CORRUPT] > corrupt) corrupt = words[S_WORDS + W_CORRUPT];
+        if (words[S_WORDS + W_LOST] < 0xffffff && words[S_WORDS + W_LOST] > lost) lost = words[S_WORDS + W_LOST];
+      }
+    }
+    if (best >= 0) {
+      this.#seq = this.#slotWords[best][S_SEQ];
+      this.#control.set(this.#memory.subarray(best * SLOT_BYTES + HEADER_BYTES, (best + 1) * SLOT_BYTES));
+      this.store.rewind();
+      if (this.store.isConsistent()) return "restored";
+      // The newest whole image's cells do not match it (an older image's are overwritten by now).
+      held = this.store.count;
+      corrupt = this.#words[W_CORRUPT];
+      lost = this.#words[W_LOST];
+    } else if (!ours) {
+      held = corrupt = lost = 0;
+    }
+    this.#control.fill(0);
     this.store.clear();
-    header[0] = MAGIC;
-    header[2] = this.#layout;
-    // The corruption count is the one thing carried over a discarded image, when it is plausible.
-    this.#words[W_CORRUPT] = ours ? (corrupt < 0xffff ? corrupt + 1 : corrupt) : 0;
+    this.#words[W_CORRUPT] = ours ? corrupt + 1 : 0;
+    this.#words[W_LOST] = ours ? lost + held : 0;
+    this.commit();
     return ours ? "corrupt" : "empty";
   }
 
-  /** Seals the image before sleep. */
-  seal(): void {
-    this.#header[1] = this.#checksum();
+  /**
+   * Writes the state to retained memory as a whole image, into the slot the previous commit did not use.
+   * The CRC is computed before the slot is touched, so the slot is inconsistent only while it is copied.
+   */
+  commit(): void {
+    const seq = (this.#seq + 1) >>> 0;
+    this.#stamp[0] = seq;
+    const crc = crc32(this.#control, 0, CONTROL_BYTES, crc32(this.#stampBytes));
+    const slot = seq % this.slots;
+    const words = this.#slotWords[slot];
+    words[S_MAGIC] = 0;
+    this.#memory.set(this.#control, slot * SLOT_BYTES + HEADER_BYTES);
+    words[S_SEQ] = seq;
+    words[S_LAYOUT] = this.#stamp[1];
+    words[S_CRC] = crc;
+    words[S_MAGIC] = MAGIC;
+    this.#seq = seq;
+    this.#onCommit?.();
   }
 
-  /**
-   * CRC-32 of the state, the store's run table and meta words, and the readings it holds: not of the
-   * empty slots, so a wake with a few readings checks a few hundred bytes, not the whole region.
-   */
-  #checksum(): number {
-    const bytes = this.#bytes;
-    const store = this.store;
-    const values = STORE_OFFSET + ReadingStore.bytesFor(0, store.maxRuns);
-    let crc = crc32(bytes, 8, values);
-    const head = store.head;
-    const end = head + store.count;
-    const wrap = end > store.capacity ? end - store.capacity : 0;
-    crc = crc32(bytes, values + head * 2, values + (end - wrap) * 2, crc);
-    return wrap ? crc32(bytes, values, values + wrap * 2, crc) : crc;
+  /** Commits so far in this run (the sequence number goes on across runs). */
+  get sequence(): number {
+    return this.#seq;
+  }
+
+  #slotCrc(slot: number): number {
+    const start = slot * SLOT_BYTES;
+    return crc32(this.#memory, start + 8, start + SLOT_BYTES);
   }
 
   get clock(): number { return this.#floats[F_CLOCK]; }
@@ -139,7 +210,10 @@ export class WakeState {
   set connectMs(ms: number) { this.#words[W_CONNECT_MS] = ms; }
   get retries(): number { return this.#words[W_RETRIES]; }
   set retries(n: number) { this.#words[W_RETRIES] = n; }
+  /** Images found corrupt and discarded, since the last power loss. */
   get corrupt(): number { return this.#words[W_CORRUPT]; }
+  /** Readings held by the images discarded as corrupt (as the image said, when plausible). */
+  get lost(): number { return this.#words[W_LOST]; }
   /** Wakes cut short by the awake cap. */
   get overCap(): number { return this.#words[W_OVER_CAP]; }
   set overCap(n: number) { this.#words[W_OVER_CAP] = n; }

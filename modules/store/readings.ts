@@ -1,14 +1,26 @@
 /*
  * ReadingStore: the bounded buffer of readings not yet acknowledged by the server.
  *
- * Values are Int16 centi-degrees (2 bytes a reading) in a ring. Readings are grouped in *runs*: readings
- * taken one `interval` apart in the same boot with consecutive sample indexes, so a reading's time and
- * identity are derived from its run instead of being stored with it.
+ * One ring of 16-bit cells holds readings (Int16 centi-degrees or a fault value, one cell each) and *run
+ * marks*. A run is readings taken one `interval` apart in the same boot with consecutive sample indexes, so
+ * a reading's time and identity are derived from its run instead of being stored with it. The oldest run is
+ * described in the control words (`head`); every later run starts with a mark in the ring (MARK and nine
+ * cells: boot, index, interval, time), written when a gap in the indexes starts it: a slot skipped by a long
+ * wake, an interval change, a new boot. So runs cost ring cells, not a table of fixed size: a gap costs
+ * MARK_CELLS cells (20 bytes), and no reading is dropped while the ring has room for it.
  *
  * Overflow policy: when the ring is full, the oldest reading is dropped to make room for the newest (a
- * sensor's recent past is worth more than its distant one), and `dropped` counts it. The count goes to the
- * server in `hello`, and the gap in sample indexes shows where. Nothing is dropped silently.
+ * sensor's recent past is worth more than its distant one), and `dropped` counts it; a mark goes with the
+ * last reading before it, uncounted (it is not a reading). The count goes to the server in `hello`, and the
+ * gap in sample indexes shows where. Nothing is dropped silently.
+ *
+ * Durable use (battery mode, modules/power/retained.ts): the control words are copied into retained memory
+ * at each commit, and the cells are written in place there. The store then keeps SPARE cells free, so that
+ * the one append allowed between two commits never writes a cell the last committed image holds: a reset
+ * before the next commit finds that image whole. `check` sums every held cell weighted by its position,
+ * kept up to date as cells are written and freed, so the committed control words vouch for the cells.
  */
+import { FAULT_LIMIT } from "../protocol/values";
 
 export interface Run {
   boot: number;
@@ -32,109 +44,136 @@ export interface Slice {
   newest: number;
 }
 
-// Positions in the meta words.
-const HEAD = 0, COUNT = 1, DROPPED = 2, RUNS = 3, META_WORDS = 4;
+/** Starts a run mark: fault kind 15, which no probe gives (modules/protocol/values.ts has 9 kinds). */
+const MARK = FAULT_LIMIT - 1;
+/** A mark: MARK, boot (2 cells), index (2), interval (2), time (3: ms, 48 bits), low halves first. */
+export const MARK_CELLS = 10;
+/** Cells a durable store keeps free: the most one append writes (a mark and its reading). */
+const SPARE = MARK_CELLS + 1;
+
+// Control words (Uint32), then two float64: the store's whole state but the cells. HEAD_* describe the
+// oldest reading held, TAIL_* the first reading held of the newest run, which has TAIL_COUNT readings.
+const HEAD = 0, USED = 1, COUNT = 2, DROPPED = 3, CHECK = 4, TAIL_COUNT = 5, HEAD_BOOT = 6, HEAD_INDEX = 7,
+  HEAD_INTERVAL = 8, TAIL_BOOT = 9, TAIL_INDEX = 10, TAIL_INTERVAL = 11, WORDS = 12;
+const HEAD_TIME = 0, TAIL_TIME = 1, FLOATS = 2;
 
 export class ReadingStore {
+  /** Readings held at most (all in one run; each further run's mark takes MARK_CELLS of it). */
   readonly capacity: number;
-  readonly maxRuns: number;
+  /** The ring: readings and run marks. The encoder reads a slice of it. */
   readonly values: Int16Array;
-  /** Readings at the head already handed out in batches awaiting their ack (not kept across sleep). */
+  /** Bytes of control words (modules/power/retained.ts copies them at a commit). */
+  static readonly CONTROL_BYTES = WORDS * 4 + FLOATS * 8;
+  #words: Uint32Array;
+  #floats: Float64Array;
+  /** Keeps spare cells and the check of the held cells (battery mode); a store in RAM needs neither. */
+  #durable: boolean;
+  // Not kept across sleep: what is handed out in batches awaiting their ack, and where the next batch starts.
   #sent = 0;
-  // Everything else lives in typed arrays over one buffer, so that the whole store can sit in memory
-  // that survives deep sleep (RTC memory) and be checked and restored without copying or parsing.
-  #meta: Uint32Array;
-  #runTime: Float64Array;
-  #runBoot: Uint32Array;
-  #runIndex: Uint32Array;
-  #runCount: Uint32Array;
-  #runInterval: Uint32Array;
+  #sentAt = 0;
+  #sentBoot = 0;
+  #sentIndex = 0;
+  #sentInterval = 0;
+  #sentTime = 0;
 
-  /** Bytes of backing memory a store of `capacity` readings and `maxRuns` runs needs. */
-  static bytesFor(capacity: number, maxRuns = 8): number {
-    return maxRuns * 8 + maxRuns * 16 + META_WORDS * 4 + capacity * 2;
+  /** Cells of ring a store of `capacity` readings needs (`durable`: with its spare cells). */
+  static cellsFor(capacity: number, durable: boolean): number {
+    return capacity + (durable ? SPARE : 0);
+  }
+  /** Readings a durable store can hold in `bytes` of cells. */
+  static capacityFor(bytes: number): number {
+    const capacity = Math.floor(bytes / 2) - SPARE;
+    return capacity > 0 ? capacity : 0;
   }
 
   /**
-   * A store over `buffer` (from `byteOffset`, 8-byte aligned) when given, as it was left there; else over
-   * fresh memory, empty.
+   * A store of `capacity` readings. Its control words live in `control` (from `controlOffset`, 8-byte
+   * aligned) and its cells in `cells` (from `cellsOffset`, 2-byte aligned) when given, as they were left
+   * there; else in fresh memory, empty. `durable` keeps the spare cells a commit-per-append needs.
    */
-  constructor(capacity: number, maxRuns = 8, buffer?: ArrayBuffer, byteOffset = 0) {
+  constructor(capacity: number, durable = false, control?: ArrayBuffer, controlOffset = 0, cells?: ArrayBuffer, cellsOffset = 0) {
     this.capacity = capacity;
-    this.maxRuns = maxRuns;
-    const memory = buffer ?? new ArrayBuffer(ReadingStore.bytesFor(capacity, maxRuns));
-    let at = byteOffset;
-    this.#runTime = new Float64Array(memory, at, maxRuns);
-    at += maxRuns * 8;
-    this.#runBoot = new Uint32Array(memory, at, maxRuns);
-    at += maxRuns * 4;
-    this.#runIndex = new Uint32Array(memory, at, maxRuns);
-    at += maxRuns * 4;
-    this.#runCount = new Uint32Array(memory, at, maxRuns);
-    at += maxRuns * 4;
-    this.#runInterval = new Uint32Array(memory, at, maxRuns);
-    at += maxRuns * 4;
-    this.#meta = new Uint32Array(memory, at, META_WORDS);
-    at += META_WORDS * 4;
-    this.values = new Int16Array(memory, at, capacity);
+    this.#durable = durable;
+    const memory = control ?? new ArrayBuffer(ReadingStore.CONTROL_BYTES);
+    this.#floats = new Float64Array(memory, controlOffset, FLOATS);
+    this.#words = new Uint32Array(memory, controlOffset + FLOATS * 8, WORDS);
+    const length = ReadingStore.cellsFor(capacity, durable);
+    this.values = cells ? new Int16Array(cells, cellsOffset, length) : new Int16Array(length);
+    this.rewind();
   }
 
   /** Empties the store (a fresh or a discarded retained image). */
   clear(): void {
-    this.#meta.fill(0);
-    this.#sent = 0;
-  }
-
-  /** True when the meta words describe a store this one could be (checked after a wake, with the CRC). */
-  isConsistent(): boolean {
-    const meta = this.#meta;
-    if (meta[HEAD] >= this.capacity || meta[COUNT] > this.capacity || meta[RUNS] > this.maxRuns) return false;
-    let total = 0;
-    for (let r = 0; r < meta[RUNS]; r++) total += this.#runCount[r];
-    return total === meta[COUNT] && (meta[COUNT] === 0) === (meta[RUNS] === 0);
+    this.#words.fill(0);
+    this.#floats.fill(0);
+    this.rewind();
   }
 
   get count(): number {
-    return this.#meta[COUNT];
+    return this.#words[COUNT];
   }
-  /** Ring slot of the oldest reading. */
-  get head(): number {
-    return this.#meta[HEAD];
+  /** Ring cells in use: readings and marks. */
+  get used(): number {
+    return this.#words[USED];
   }
   /** Readings dropped by the overflow policy, kept with the store. */
   get dropped(): number {
-    return this.#meta[DROPPED];
+    return this.#words[DROPPED];
   }
   /** Readings not yet handed out in a batch. */
   get unsent(): number {
-    return this.#meta[COUNT] - this.#sent;
+    return this.#words[COUNT] - this.#sent;
+  }
+  /** The position-weighted sum of the held cells (the committed image's check on them). */
+  get check(): number {
+    return this.#words[CHECK];
   }
 
   /** Appends one reading (centi-degrees or a fault value) sampled at device time `time`. */
   append(value: number, boot: number, index: number, interval: number, time: number): void {
-    if (this.#meta[COUNT] === this.capacity) this.#dropOldest(1);
-    const last = this.#meta[RUNS] - 1;
-    const continues = last >= 0 &&
-      this.#runBoot[last] === boot &&
-      this.#runInterval[last] === interval &&
-      this.#runIndex[last] + this.#runCount[last] === index &&
-      // A reading later than its slot (a missed wake) starts a run of its own, so times stay exact.
-      Math.abs(this.#runTime[last] + this.#runCount[last] * interval * 1000 - time) < 500;
-    if (continues) {
-      this.#runCount[last]++;
+    const w = this.#words;
+    // Continues the newest run: on its grid, in its boot, at its interval. An empty store's TAIL_* say where
+    // its last run would go on (a fresh one's match nothing: interval 0).
+    const n = w[TAIL_COUNT];
+    // A reading later than its slot (a missed wake) starts a run of its own, so times stay exact.
+    const late = time - this.#floats[TAIL_TIME] - n * interval * 1000;
+    if (w[TAIL_INDEX] + n === index && late < 500 && late > -500 && w[TAIL_BOOT] === boot && w[TAIL_INTERVAL] === interval) {
+      if (w[USED] === this.capacity) this.#dropOldest();
+      w[TAIL_COUNT]++;
     } else {
-      if (this.#meta[RUNS] === this.maxRuns) this.#dropOldest(this.#runCount[0]);
-      const r = this.#meta[RUNS]++;
-      this.#runBoot[r] = boot;
-      this.#runIndex[r] = index;
-      this.#runCount[r] = 1;
-      this.#runInterval[r] = interval;
-      this.#runTime[r] = time;
+      this.#startRun(boot, index, interval, time);
     }
-    let tail = this.#meta[HEAD] + this.#meta[COUNT];
-    if (tail >= this.capacity) tail -= this.capacity;
-    this.values[tail] = value;
-    this.#meta[COUNT]++;
+    // The cell after the last held one. Only a fault kind no probe gives could be taken for a mark: it is
+    // kept as another such kind.
+    const cells = this.values;
+    let at = w[HEAD] + w[USED];
+    if (at >= cells.length) at -= cells.length;
+    cells[at] = value === MARK ? MARK - 1 : value;
+    if (this.#durable) w[CHECK] = (w[CHECK] + Math.imul((cells[at] & 0xffff) + 1, 2 * at + 1)) >>> 0;
+    w[USED]++;
+    w[COUNT]++;
+  }
+
+  #startRun(boot: number, index: number, interval: number, time: number): void {
+    const w = this.#words;
+    const f = this.#floats;
+    // Room for a mark and the reading; a store emptied on the way needs no mark.
+    while (w[COUNT] !== 0 && w[USED] + MARK_CELLS + 1 > this.capacity) this.#dropOldest();
+    if (w[COUNT] === 0) {
+      // The first reading goes where the last one ended (HEAD): a cell the committed image does not hold.
+      w[HEAD_BOOT] = boot;
+      w[HEAD_INDEX] = index;
+      w[HEAD_INTERVAL] = interval;
+      f[HEAD_TIME] = time;
+      this.rewind();
+    } else {
+      this.#writeMark(boot, index, interval, time);
+    }
+    w[TAIL_BOOT] = boot;
+    w[TAIL_INDEX] = index;
+    w[TAIL_INTERVAL] = interval;
+    w[TAIL_COUNT] = 1;
+    f[TAIL_TIME] = time;
   }
 
   /**
@@ -142,9 +181,8 @@ export class ReadingStore {
    * compares it with the maximum latency.
    */
   oldestUnsentTime(): number {
-    const at = this.#locate(this.#sent);
-    if (at < 0) return -1;
-    return this.#runTime[at] + this.#offsetInRun * this.#runInterval[at] * 1000;
+    if (!this.#syncSent()) return -1;
+    return this.#sentTime;
   }
 
   /**
@@ -152,9 +190,9 @@ export class ReadingStore {
    * ended (a later run exists), since a batch never spans runs.
    */
   hasFullBatch(size: number): boolean {
-    const at = this.#locate(this.#sent);
-    if (at < 0) return false;
-    return at < this.#meta[RUNS] - 1 || this.#runCount[at] - this.#offsetInRun >= size;
+    const w = this.#words;
+    if (this.#sent >= w[COUNT]) return false;
+    return this.#sent < w[COUNT] - w[TAIL_COUNT] || w[COUNT] - this.#sent >= size;
   }
 
   /**
@@ -162,21 +200,38 @@ export class ReadingStore {
    * Returns false when there is nothing to send.
    */
   takeBatch(max: number, slice: Slice): boolean {
-    const at = this.#locate(this.#sent);
-    if (at < 0) return false;
-    const offset = this.#offsetInRun;
-    const left = this.#runCount[at] - offset;
-    const count = left < max ? left : max;
-    let start = this.#meta[HEAD] + this.#sent;
-    if (start >= this.capacity) start -= this.capacity;
-    const interval = this.#runInterval[at];
+    if (!this.#syncSent()) return false;
+    const w = this.#words;
+    const cells = this.values;
+    const length = cells.length;
+    const start = this.#sentAt;
+    const unsent = w[COUNT] - this.#sent;
+    let count = unsent < max ? unsent : max;
+    let at = start + count;
+    if (this.#sent < w[COUNT] - w[TAIL_COUNT]) {
+      // Not in the newest run: the run may end before `count`, at its successor's mark.
+      at = start;
+      for (let n = 0; n < count; n++) {
+        if (cells[at] === MARK) {
+          count = n;
+          break;
+        }
+        if (++at === length) at = 0;
+      }
+    } else if (at >= length) {
+      at -= length;
+    }
+    const interval = this.#sentInterval;
     slice.start = start;
     slice.count = count;
-    slice.boot = this.#runBoot[at];
-    slice.index = this.#runIndex[at] + offset;
+    slice.boot = this.#sentBoot;
+    slice.index = this.#sentIndex;
     slice.interval = interval;
-    slice.newest = this.#runTime[at] + (offset + count - 1) * interval * 1000;
+    slice.newest = this.#sentTime + (count - 1) * interval * 1000;
     this.#sent += count;
+    this.#sentAt = at;
+    this.#sentIndex += count;
+    this.#sentTime += count * interval * 1000;
     return true;
   }
 
@@ -186,93 +241,250 @@ export class ReadingStore {
    * Returns how many readings were released.
    */
   release(boot: number, index: number, count: number): number {
-    if (this.#meta[RUNS] === 0) return 0;
-    if (this.#runBoot[0] !== boot) return 0;
-    const first = this.#runIndex[0];
+    const w = this.#words;
+    if (w[COUNT] === 0 || w[HEAD_BOOT] !== boot) return 0;
     const end = index + count;
+    const first = w[HEAD_INDEX];
     if (end <= first || index > first) return 0;
-    const n = Math.min(end - first, this.#runCount[0]);
+    let n = end - first;
+    if (n > w[COUNT]) n = w[COUNT];
+    if (w[COUNT] !== w[TAIL_COUNT]) {
+      // A later run's mark lies ahead, and a batch never spans runs: stop at the head run's end.
+      const cells = this.values;
+      let at = w[HEAD];
+      for (let k = 0; k < n; k++) {
+        if (cells[at] === MARK) {
+          n = k;
+          break;
+        }
+        if (++at === cells.length) at = 0;
+      }
+    }
     this.#dropHead(n);
-    this.#sent = this.#sent > n ? this.#sent - n : 0;
+    this.#forget(n);
     return n;
   }
 
   /** After a lost connection: everything in flight is unsent again, to be sent anew. */
   rewind(): void {
+    const w = this.#words;
     this.#sent = 0;
+    this.#sentAt = w[HEAD];
+    this.#sentBoot = w[HEAD_BOOT];
+    this.#sentIndex = w[HEAD_INDEX];
+    this.#sentInterval = w[HEAD_INTERVAL];
+    this.#sentTime = this.#floats[HEAD_TIME];
   }
 
   /** Device time (ms) of the oldest reading held, or -1. */
   oldestTime(): number {
-    return this.#meta[RUNS] ? this.#runTime[0] : -1;
+    return this.#words[COUNT] ? this.#floats[HEAD_TIME] : -1;
   }
 
-  /** Run `r` (0 = oldest), for inspection and for the retained-memory layout. */
-  run(r: number, into: Run): Run | undefined {
-    if (r < 0 || r >= this.#meta[RUNS]) return undefined;
-    into.boot = this.#runBoot[r];
-    into.index = this.#runIndex[r];
-    into.count = this.#runCount[r];
-    into.interval = this.#runInterval[r];
-    into.time = this.#runTime[r];
-    return into;
-  }
+  /** Runs held (walks the ring: for inspection and tests). */
   get runs(): number {
-    return this.#meta[RUNS];
+    let runs = 0;
+    this.#walk((mark) => {
+      if (mark) runs++;
+    });
+    return this.#words[COUNT] ? runs + 1 : 0;
   }
 
-  /** Value of the `i`-th oldest reading held. */
-  valueAt(i: number): number {
-    let p = this.#meta[HEAD] + i;
-    if (p >= this.capacity) p -= this.capacity;
-    return this.values[p];
-  }
-
-  #offsetInRun = 0;
-  /** The run holding the `n`-th reading from the head, with its offset in `#offsetInRun`; -1 if none. */
-  #locate(n: number): number {
-    if (n >= this.#meta[COUNT]) return -1;
-    for (let r = 0; r < this.#meta[RUNS]; r++) {
-      const c = this.#runCount[r];
-      if (n < c) {
-        this.#offsetInRun = n;
-        return r;
-      }
-      n -= c;
-    }
-    return -1;
-  }
-
-  #dropOldest(n: number): void {
-    this.#meta[DROPPED] += n;
-    this.#dropHead(n);
-    this.#sent = this.#sent > n ? this.#sent - n : 0;
-  }
-
-  #dropHead(n: number): void {
-    if (n > this.#meta[COUNT]) n = this.#meta[COUNT];
-    this.#meta[HEAD] += n;
-    if (this.#meta[HEAD] >= this.capacity) this.#meta[HEAD] -= this.capacity;
-    this.#meta[COUNT] -= n;
-    while (n > 0 && this.#meta[RUNS] > 0) {
-      const c = this.#runCount[0];
-      if (n < c) {
-        this.#runCount[0] = c - n;
-        this.#runIndex[0] += n;
-        this.#runTime[0] += n * this.#runInterval[0] * 1000;
+  /** Run `r` (0 = oldest), for inspection and tests (walks the ring). */
+  run(r: number, into: Run): Run | undefined {
+    const w = this.#words;
+    if (r < 0 || !w[COUNT]) return undefined;
+    let k = 0;
+    into.boot = w[HEAD_BOOT];
+    into.index = w[HEAD_INDEX];
+    into.interval = w[HEAD_INTERVAL];
+    into.time = this.#floats[HEAD_TIME];
+    into.count = 0;
+    let found = r === 0;
+    this.#walk((mark, at) => {
+      if (!mark) {
+        if (k === r) into.count++;
         return;
       }
-      n -= c;
-      this.#shiftRuns();
+      if (++k === r) {
+        found = true;
+        into.boot = this.#field(at, 1);
+        into.index = this.#field(at, 3);
+        into.interval = this.#field(at, 5);
+        into.time = this.#field(at, 7) + this.#cell(at, 9) * 4294967296;
+      }
+    });
+    return found ? into : undefined;
+  }
+
+  /** Value of the `i`-th oldest reading held (walks the ring). */
+  valueAt(i: number): number {
+    let value = NaN;
+    let n = 0;
+    this.#walk((mark, at) => {
+      if (!mark && n++ === i) value = this.values[at];
+    });
+    return value;
+  }
+
+  /**
+   * True when the control words describe the cells: counts in range, marks where the runs say, and the
+   * position-weighted sum of the held cells matching `check` (a wake checks this with the image's CRC).
+   */
+  isConsistent(): boolean {
+    const w = this.#words;
+    const length = this.values.length;
+    if (w[HEAD] >= length || w[USED] > this.capacity || w[COUNT] > w[USED] || w[TAIL_COUNT] > w[COUNT]) return false;
+    if ((w[COUNT] === 0) !== (w[USED] === 0) || (w[COUNT] !== 0 && this.values[w[HEAD]] === MARK)) return false;
+    // One pass over the held cells (inline: it runs at every wake over up to a few thousand cells).
+    const values = this.values;
+    let readings = 0, tail = 0, sum = 0, left = w[USED], at = w[HEAD];
+    while (left > 0) {
+      let step = 1;
+      if (values[at] === MARK) {
+        step = MARK_CELLS;
+        if (step > left) return false;
+        tail = 0;
+      } else {
+        readings++;
+        tail++;
+      }
+      left -= step;
+      while (step-- > 0) {
+        sum = (sum + Math.imul((values[at] & 0xffff) + 1, 2 * at + 1)) >>> 0;
+        if (++at === length) at = 0;
+      }
+    }
+    return readings === w[COUNT] && tail === w[TAIL_COUNT] && (!this.#durable || sum === w[CHECK]);
+  }
+
+  /** Calls `visit` for each held item from the oldest: a reading, or a mark (at its MARK cell). */
+  #walk(visit: (mark: boolean, at: number) => void): void {
+    const w = this.#words;
+    const length = this.values.length;
+    let at = w[HEAD];
+    let left = w[USED];
+    while (left > 0) {
+      const mark = this.values[at] === MARK;
+      visit(mark, at);
+      const step = mark ? (MARK_CELLS < left ? MARK_CELLS : left) : 1;
+      left -= step;
+      at += step;
+      if (at >= length) at -= length;
     }
   }
 
-  #shiftRuns(): void {
-    const last = --this.#meta[RUNS];
-    this.#runBoot.copyWithin(0, 1, last + 1);
-    this.#runIndex.copyWithin(0, 1, last + 1);
-    this.#runCount.copyWithin(0, 1, last + 1);
-    this.#runInterval.copyWithin(0, 1, last + 1);
-    this.#runTime.copyWithin(0, 1, last + 1);
+  /** Skips a mark at the send position into the sent run's description; false when nothing is unsent. */
+  #syncSent(): boolean {
+    if (this.#sent >= this.#words[COUNT]) return false;
+    const at = this.#sentAt;
+    if (this.values[at] === MARK) {
+      this.#sentBoot = this.#field(at, 1);
+      this.#sentIndex = this.#field(at, 3);
+      this.#sentInterval = this.#field(at, 5);
+      this.#sentTime = this.#field(at, 7) + this.#cell(at, 9) * 4294967296;
+      const next = at + MARK_CELLS;
+      this.#sentAt = next >= this.values.length ? next - this.values.length : next;
+    }
+    return true;
+  }
+
+  /** `n` readings left the head: fewer are in flight; none when the head passed the send position. */
+  #forget(n: number): void {
+    if (this.#sent > n) this.#sent -= n;
+    else this.rewind();
+  }
+
+  #dropOldest(): void {
+    this.#words[DROPPED]++;
+    this.#dropHead(1);
+    this.#forget(1);
+  }
+
+  /**
+   * Frees the `n` oldest readings, all of the head run; when a mark follows them, frees it too and takes its
+   * run as the head run.
+   */
+  #dropHead(n: number): void {
+    const w = this.#words;
+    const f = this.#floats;
+    const cells = this.values;
+    const length = cells.length;
+    let at = w[HEAD];
+    if (this.#durable) {
+      let check = w[CHECK];
+      for (let k = 0; k < n; k++) {
+        check = (check - Math.imul((cells[at] & 0xffff) + 1, 2 * at + 1)) >>> 0;
+        if (++at === length) at = 0;
+      }
+      w[CHECK] = check;
+    } else {
+      at += n;
+      if (at >= length) at -= length;
+    }
+    w[USED] -= n;
+    w[HEAD_INDEX] += n;
+    f[HEAD_TIME] += n * w[HEAD_INTERVAL] * 1000;
+    w[HEAD] = at;
+    if (w[COUNT] === w[TAIL_COUNT]) {
+      // The head run is the tail run: its first reading held moves on.
+      w[TAIL_COUNT] -= n;
+      w[TAIL_INDEX] = w[HEAD_INDEX];
+      f[TAIL_TIME] = f[HEAD_TIME];
+    }
+    w[COUNT] -= n;
+    if (w[COUNT] === 0 || cells[at] !== MARK) return;
+    w[HEAD_BOOT] = this.#field(at, 1);
+    w[HEAD_INDEX] = this.#field(at, 3);
+    w[HEAD_INTERVAL] = this.#field(at, 5);
+    f[HEAD_TIME] = this.#field(at, 7) + this.#cell(at, 9) * 4294967296;
+    for (let k = 0; k < MARK_CELLS; k++) {
+      if (this.#durable) w[CHECK] = (w[CHECK] - this.#weigh(at)) >>> 0;
+      if (++at === length) at = 0;
+    }
+    w[USED] -= MARK_CELLS;
+    w[HEAD] = at;
+  }
+
+  #writeMark(boot: number, index: number, interval: number, time: number): void {
+    const t = Math.round(time);
+    const high = Math.floor(t / 4294967296);
+    const low = t - high * 4294967296;
+    this.#put(MARK);
+    this.#put(boot & 0xffff);
+    this.#put(boot >>> 16);
+    this.#put(index & 0xffff);
+    this.#put(index >>> 16);
+    this.#put(interval & 0xffff);
+    this.#put(interval >>> 16);
+    this.#put(low & 0xffff);
+    this.#put(low >>> 16);
+    this.#put(high & 0xffff);
+  }
+
+  /** Writes the cell after the last held one, and counts it in. */
+  #put(value: number): void {
+    const w = this.#words;
+    const cells = this.values;
+    let at = w[HEAD] + w[USED];
+    if (at >= cells.length) at -= cells.length;
+    cells[at] = value;
+    if (this.#durable) w[CHECK] = (w[CHECK] + Math.imul((cells[at] & 0xffff) + 1, 2 * at + 1)) >>> 0;
+    w[USED]++;
+  }
+
+  /** A cell's share of `check`: odd weights, so a flipped bit or a moved cell always changes the sum. */
+  #weigh(at: number): number {
+    return Math.imul((this.values[at] & 0xffff) + 1, 2 * at + 1);
+  }
+
+  /** The unsigned 16-bit cell `k` after `at`. */
+  #cell(at: number, k: number): number {
+    const p = at + k;
+    return this.values[p < this.values.length ? p : p - this.values.length] & 0xffff;
+  }
+  /** The 32-bit field in cells `k`, `k + 1` after `at`. */
+  #field(at: number, k: number): number {
+    return this.#cell(at, k) + this.#cell(at, k + 1) * 65536;
   }
 }

@@ -60,6 +60,8 @@ export class Uplink implements LinkClient {
   flush = false;
   /** Called when the server has welcomed this connection and acknowledged everything held. */
   onIdle: (() => void) | undefined;
+  /** Called when acknowledged readings have left the store (battery mode commits the retained image). */
+  onReleased: (() => void) | undefined;
   #welcomed = false;
   #options: UplinkOptions;
   #socket: WebSocketHandle | undefined;
@@ -185,12 +187,15 @@ export class Uplink implements LinkClient {
     }
     window.done[at] = stored ? 1 : 2;
     // Release in order; an answer out of order waits for the ones before it.
+    let left = false;
     while (window.length && window.done[0]) {
       const released = this.#options.store.release(window.boot[0], window.index[0], window.count[0]);
       if (window.done[0] === 1) this.acked += released;
       else this.rejected += released;
+      if (released) left = true;
       window.shift();
     }
+    if (left) this.onReleased?.();
     this.#armAckTimer();
     this.pump();
     this.#checkIdle();

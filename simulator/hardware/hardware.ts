@@ -37,7 +37,7 @@ export interface HardwareOptions {
 }
 
 /** Why the firmware last started, as Power.resetReason() says it (docs/protocol.md, `rr`). */
-export type ResetReason = "power-on" | "deep-sleep" | "software";
+export type ResetReason = "power-on" | "deep-sleep" | "software" | "watchdog" | "panic" | "brownout";
 
 /** RTC memory the firmware may keep (modules/host/native/<platform>/power.c). */
 const RETAINED_BYTES: Record<Platform, number> = { esp32: 4096, esp8266: 472, lin: 4096 };
@@ -83,6 +83,8 @@ export class Hardware {
   /** The longest a run (a wake) lasted, in virtual ms: the awake cap's check. */
   longestRun = 0;
   resetReason: ResetReason = "power-on";
+  /** WakeState commits reported through Power.commit (modules/power/retained.ts), across runs. */
+  retainedCommits = 0;
   /** The exception that halted the firmware in this run, as XS aborts on an unhandled one. */
   crash: Error | undefined;
   /** Starts the firmware again after a wake or a restart (SimDevice sets it). */
@@ -175,6 +177,22 @@ export class Hardware {
       this.#wake = undefined;
       this.onReset?.("software");
     }, 0);
+  }
+
+  /**
+   * A reset from outside the firmware at this instant: a watchdog, a panic, a brownout. The run ends where it
+   * is (its timers, sockets and Wi-Fi go, whatever it was doing); RTC memory keeps its bytes as they are now;
+   * the firmware starts again at once with `reason`. Returns false when the firmware was not running (asleep
+   * or off): nothing happens then.
+   */
+  reset(reason: Exclude<ResetReason, "power-on" | "deep-sleep">): boolean {
+    if (!this.#powered) return false;
+    this.#stop(`reset: ${reason}`);
+    this.#wake = this.clock.setTimer(() => {
+      this.#wake = undefined;
+      this.onReset?.(reason);
+    }, 0);
+    return true;
   }
 
   /** Power.retained: RTC memory, the same bytes across sleeps and restarts; noise after power-on. */

@@ -15,6 +15,10 @@ export default class Power {
   static get maxSleep(): number {
     return hardware().maxSleepMs;
   }
+  /** The retained image is whole (WakeState.commit): the simulated RTC memory is written in place, so it is counted only. */
+  static commit(): void {
+    hardware().retainedCommits++;
+  }
   static deepSleep(ms: number, _wake?: () => void): void {
     hardware().deepSleep(ms);
   }

@@ -164,6 +164,13 @@ test("status shows link, store, last error and last wake from the parts", () => 
   assert.ok(out.endsWith(`${NL}> `));
 });
 
+test("in battery mode, status says how many retained images were discarded as corrupt and the readings lost with them", () => {
+  const r = rig();
+  r.status.retained = { corrupt: 2, lost: 61 };
+  const lines = r.type("status\r").split(NL);
+  assert.equal(lines[5], "retained image: 2 found corrupt and discarded, 61 readings lost with them");
+});
+
 test("unknown commands and keys get the closest name as a hint", () => {
   const r = rig();
   assert.equal(r.type("stauts\r").split(NL)[1], "unknown command 'stauts': did you mean status? (help lists the commands)");

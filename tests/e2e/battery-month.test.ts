@@ -78,7 +78,7 @@ test("a store too small for the outage (ESP8266's 472 bytes): every dropped read
   const lastStored = Math.max(...stored);
   let missing = 0;
   for (let k = 0; k <= lastStored; k++) if (!stored.has(k)) missing++;
-  assert.ok(missing > 0, "a 6-hour outage cannot fit in 144 readings");
+  assert.ok(missing > 0, "a 6-hour outage cannot fit in 133 readings");
   assert.equal(hello.store.drop, missing, "the device reports exactly the readings it dropped");
   assert.ok(samples.length > 2800, "sampling went on through the outages");
 });

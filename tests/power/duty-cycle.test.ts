@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { FakeHost } from "../support/fake-host";
-import { WakeState, STORE_OFFSET } from "../../modules/power/retained";
+import { WakeState, SLOT_BYTES } from "../../modules/power/retained";
 import { DutyCycle } from "../../modules/power/duty-cycle";
 import { ReadingStore } from "../../modules/store/readings";
 import { BatchEncoder } from "../../modules/protocol/batch";
@@ -10,12 +10,13 @@ import { Link } from "../../modules/link/link";
 import { reasonToConnect } from "../../modules/power/wake-plan";
 import { crc32 } from "../../modules/power/crc32";
 
-const RUNS = 4;
+const SLOTS = 2;
+const CAPACITY = 100;
 const INTERVAL = 60;
 
 /** One device's retained memory and clock, woken again and again the way main() does it. */
 class BatteryDevice {
-  memory = new ArrayBuffer(STORE_OFFSET + ReadingStore.bytesFor(0, RUNS) + 2 * 100);
+  memory = new ArrayBuffer(WakeState.bytesFor(CAPACITY, SLOTS));
   clock = 0;
   hosts: FakeHost[] = [];
   wakeTimes: number[] = [];
@@ -28,8 +29,7 @@ class BatteryDevice {
     host.retained = this.memory;
     host.wifiAnswer = undefined;
     this.hosts.push(host);
-    const capacity = Math.floor((this.memory.byteLength - STORE_OFFSET - ReadingStore.bytesFor(0, RUNS)) / 2);
-    const state = new WakeState(this.memory, capacity, RUNS);
+    const state = new WakeState(this.memory, WakeState.capacityFor(this.memory.byteLength, SLOTS), SLOTS, () => host.commitRetained());
     const fresh = state.restore() !== "restored";
     if (!fresh) host.resumeClock(state.clock);
     this.wakeTimes.push(host.ticks());
@@ -131,15 +131,40 @@ test("the awake cap ends a wake whatever the network does, and counts it", () =>
   assert.equal(state.store.count, 1);
 });
 
-test("a corrupt retained image is discarded, counted, and never sent as data", () => {
+test("a corrupt retained image is discarded, counted with the readings it held, and never sent as data", () => {
   const device = new BatteryDevice();
   device.wake();
   device.wake();
-  new Uint8Array(device.memory)[STORE_OFFSET + 40] ^= 0xff;
+  const bytes = new Uint8Array(device.memory);
+  for (let slot = 0; slot < SLOTS; slot++) bytes[slot * SLOT_BYTES + 40] ^= 0xff; // both images
   const { state } = device.wake();
   assert.equal(state.corrupt, 1);
+  assert.equal(state.lost, 2, "the two readings the image held are counted lost");
   assert.equal(state.store.count, 1, "only this wake's reading");
   assert.equal(state.wakes, 1);
+});
+
+test("a commit cut short (the newest image's slot half written) leaves the previous image: nothing lost", () => {
+  const device = new BatteryDevice();
+  device.wake();
+  const { state: before } = device.wake();
+  const newest = before.sequence % SLOTS;
+  new Uint8Array(device.memory).fill(0x5a, newest * SLOT_BYTES + 60, newest * SLOT_BYTES + 90);
+  const { state } = device.wake();
+  assert.equal(state.corrupt, 0, "a torn commit is not corruption");
+  assert.equal(state.store.count, 3, "both earlier readings kept, and this wake's");
+});
+
+test("every wake commits after its reading and before its sleep; acks are committed as they come", () => {
+  const device = new BatteryDevice();
+  assert.equal(device.wake().host.commits, 3, "the first wake also commits the empty image it starts");
+  const idle = device.wake();
+  assert.equal(idle.host.commits, 2, "after the reading, and at sleep");
+  device.batch = 3; // the three readings so far: one batch, one ack
+  const sent = device.wake(healthyServer);
+  assert.equal(sent.cycle.cause, "sent");
+  assert.equal(sent.host.commits, 3, "after the reading, after the ack, at sleep");
+  assert.equal(sent.state.store.count, 0);
 });
 
 test("garbage after a power loss is an empty image, not corruption", () => {
@@ -169,13 +194,15 @@ test("CRC-32 continues across pieces as over the whole", () => {
   assert.equal(crc32(bytes, 40, 100, crc32(bytes, 0, 40)), crc32(bytes));
 });
 
-test("a change in a held reading is caught; an empty slot is not part of the image", () => {
+test("a change in a held reading is caught; an empty cell is not part of the image", () => {
   const device = new BatteryDevice();
   device.wake();
   device.wake();
-  const values = STORE_OFFSET + ReadingStore.bytesFor(0, RUNS);
-  new Uint8Array(device.memory)[values + 2 * 50] ^= 0xff; // slot 50 holds nothing
-  assert.equal(device.wake().state.corrupt, 0, "an empty slot changed: no harm");
-  new Uint8Array(device.memory)[values + 1] ^= 0x01; // reading 0
-  assert.equal(device.wake().state.corrupt, 1);
+  const cells = SLOTS * SLOT_BYTES;
+  new Uint8Array(device.memory)[cells + 2 * 50] ^= 0xff; // cell 50 holds nothing
+  assert.equal(device.wake().state.corrupt, 0, "an empty cell changed: no harm");
+  new Uint8Array(device.memory)[cells + 1] ^= 0x01; // reading 0
+  const { state } = device.wake();
+  assert.equal(state.corrupt, 1);
+  assert.equal(state.lost, 3);
 });

@@ -41,6 +41,26 @@ test("a reboot keeps the preferences and nothing else", async () => {
   assert.equal(dev.hardware.boots, 2);
 });
 
+test("a reset from outside (watchdog, panic, brownout) ends the run where it is and starts again, RTC memory as it was", async () => {
+  const clock = new VirtualClock();
+  const dev = new SimDevice({ clock, entry: HOST, config: { "device.id": "r1", "sample.interval": 60 } });
+  await dev.boot();
+  const rtc = new Uint8Array(dev.hardware.retained(0)!);
+  rtc.set([1, 2, 3], 100);
+  await clock.advance(90_000);
+  assert.equal(dev.hardware.reset("watchdog"), true);
+  assert.equal(dev.running, false, "the run ended at once");
+  await clock.advance(150_000);
+  assert.equal(dev.hardware.resetReason, "watchdog");
+  assert.equal(dev.hardware.boots, 2);
+  assert.ok(dev.log.includes("[sim] reset: watchdog") && dev.log.includes("[sim] watchdog (start 2)"));
+  assert.deepEqual([...new Uint8Array(dev.hardware.retained(0)!).subarray(100, 103)], [1, 2, 3], "RTC memory kept");
+  // The first run's timer (its second sample at 120 s) died with it: samples at 60 s, then 60 and 120 s of the new run.
+  assert.deepEqual(dev.samples.map((s) => (s.at - VIRTUAL_EPOCH) / 1000), [60, 150, 210]);
+  dev.powerOff();
+  assert.equal(dev.hardware.reset("panic"), false, "a board that is off is not reset");
+});
+
 test("two devices on one clock share nothing but time", async () => {
   const clock = new VirtualClock();
   const server = await echoServer(clock);

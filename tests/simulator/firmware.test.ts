@@ -71,6 +71,22 @@ test("battery: sleeps between samples, wakes on time, sends every tenth wake, jo
   assert.equal(server.db.device("kitchen-1")?.boot, 1, "a wake is not a boot");
 });
 
+test("battery: a corrupt retained image is discarded and said, with the readings it held, not sent as data", async () => {
+  const { clock, server, dev } = await setUp({ mode: "battery" });
+  await dev.boot();
+  await clock.advance(4 * MINUTE + 30_000); // 5 readings held, none sent yet
+  assert.equal(dev.sleeping, true);
+  const rtc = new Uint8Array(dev.hardware.retained(0)!);
+  for (const slot of [0, 184]) rtc[slot + 40] ^= 0xff; // both image slots (modules/power/retained.ts SLOT_BYTES)
+  await clock.advance(20 * MINUTE);
+  assert.ok(dev.log.includes("power: retained image corrupt, discarded (1 so far, 5 readings lost)"), "said, with the count");
+  const rows = stored(server);
+  assert.ok(rows.length >= 10);
+  assert.deepEqual(rows, dev.samples.slice(5, 5 + rows.length).map((s) => [s.at, s.value]), "the 5 lost readings are not sent");
+  // Its indexes start again at 0: a new boot, so the server cannot take them for readings it already has.
+  assert.equal(server.db.device("kitchen-1")?.boot, 2);
+});
+
 test("the serial console answers on the simulated UART", async () => {
   const { clock, dev } = await setUp({}, { console: {} });
   await dev.boot();

@@ -78,6 +78,8 @@ export class FakeHost implements Host {
   maxSleepMs = 0x7fffffff;
   /** Each deepSleep(ms) asked for. */
   sleeps: number[] = [];
+  /** commitRetained() calls. */
+  commits = 0;
   /** What accessPoint() reports. */
   joinedBssid = Uint8Array.of(2, 4, 6, 8, 10, 12);
   joinedChannel = 6;
@@ -100,6 +102,9 @@ export class FakeHost implements Host {
   }
   retainedMemory(bytes: number) {
     return this.retained && this.retained.byteLength >= bytes ? this.retained : undefined;
+  }
+  commitRetained() {
+    this.commits++;
   }
   deepSleep(ms: number) {
     this.sleeps.push(ms);

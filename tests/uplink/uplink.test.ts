@@ -47,6 +47,19 @@ test("says hello first, then sends a batch when it is full", () => {
   assert.deepEqual(decodeValues(batch.v, batch.b, batch.n).values, [2000, 2001, 2002, 2003, 2004]);
 });
 
+test("onReleased is called once an ack has released readings (battery mode commits then), not for an ack out of order", () => {
+  const { uplink, sample, open } = setup();
+  let calls = 0;
+  uplink.onReleased = () => calls++;
+  open();
+  for (let k = 0; k < 10; k++) sample(k);
+  uplink.text('{"t":"ack","s":2}'); // waits for batch 1
+  assert.equal(calls, 0);
+  uplink.text('{"t":"ack","s":1}'); // releases 1 and 2 together
+  assert.equal(calls, 1);
+  assert.equal(uplink.acked, 10);
+});
+
 test("forgets readings only on their ack; an ack for a batch never sent changes nothing", () => {
   const { store, uplink, socket, sample, open } = setup();
   open();
