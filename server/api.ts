@@ -258,7 +258,7 @@ export function deviceSummary(d: DeviceRow, online: boolean) {
     boot: d.boot,
     revoked: d.revoked === 1,
     wake: { awake: d.wake_awake, connect: d.wake_connect, retries: d.wake_retries, n: d.wake_n },
-    store: { n: d.store_n, cap: d.store_cap, drop: d.store_drop, corrupt: d.store_corrupt },
+    store: { n: d.store_n, cap: d.store_cap, drop: d.store_drop, corrupt: d.store_corrupt, lost: d.store_lost },
   };
 }
 

@@ -71,6 +71,8 @@ const MIGRATIONS: readonly string[] = [
    ALTER TABLE devices ADD COLUMN store_corrupt INTEGER;
    ALTER TABLE devices ADD COLUMN wake_n INTEGER;
    ALTER TABLE devices ADD COLUMN probe TEXT;  -- JSON: {type, n, faults: {name: count}, retries: {name: count}}`,
+  // 2: readings lost with retained images found corrupt (battery mode, hello's store.lost).
+  `ALTER TABLE devices ADD COLUMN store_lost INTEGER;`,
 ];
 
 /** Brings the schema up to date; another connection may be doing the same, hence the check inside the lock. */
@@ -125,6 +127,7 @@ export interface DeviceRow {
   mem_slots: number | null;
   mem_chunks: number | null;
   store_corrupt: number | null;
+  store_lost: number | null;
   wake_n: number | null;
   probe: string | null;
 }
@@ -185,7 +188,7 @@ function prepareStatements(sqlite: Database.Database) {
     hello: sqlite.prepare(`UPDATE devices SET firmware = @fw, boot = @boot, reset_reason = @rr, mode = @mode,
       cfg = @cfg, wake_awake = @awake, wake_connect = @connect, wake_retries = @retries,
       store_n = @n, store_cap = @cap, store_drop = @drop, last_err = coalesce(@err, last_err),
-      mem_slots = @slots, mem_chunks = @chunks, store_corrupt = @corrupt, wake_n = @wakes, probe = @probe,
+      mem_slots = @slots, mem_chunks = @chunks, store_corrupt = @corrupt, store_lost = @lost, wake_n = @wakes, probe = @probe,
       last_seen = @now, last_hello = @json WHERE id = @id`),
     seen: sqlite.prepare("UPDATE devices SET last_seen = ? WHERE id = ?"),
     counted: sqlite.prepare("UPDATE devices SET reading_count = reading_count + ?, last_seen = ? WHERE id = ?"),
@@ -420,6 +423,7 @@ export class TelemetryDb {
       cap: hello.store?.cap ?? null,
       drop: hello.store?.drop ?? null,
       corrupt: hello.store?.corrupt ?? null,
+      lost: hello.store?.lost ?? null,
       wakes: hello.wake?.n ?? null,
       slots: hello.mem?.slots ?? null,
       chunks: hello.mem?.chunks ?? null,

@@ -53,7 +53,7 @@ export interface ProtocolError {
 }
 
 export interface WakeFigures { awake?: number; connect?: number; retries?: number; n?: number }
-export interface StoreFigures { n?: number; cap?: number; drop?: number; corrupt?: number }
+export interface StoreFigures { n?: number; cap?: number; drop?: number; corrupt?: number; lost?: number }
 /** The XS heap in use (Moddable's instrumentation), bytes. */
 export interface MemoryFigures { slots?: number; chunks?: number }
 /** The probe's type, readings taken since the firmware started, and faults and retries by fault name. */
@@ -255,7 +255,7 @@ function parseHello(f: Fields): Hello {
   if (err !== undefined) hello.err = err;
   const wake = figures(f, "wake", ["awake", "connect", "retries", "n"] as const);
   if (wake !== undefined) hello.wake = wake;
-  const store = figures(f, "store", ["n", "cap", "drop", "corrupt"] as const);
+  const store = figures(f, "store", ["n", "cap", "drop", "corrupt", "lost"] as const);
   if (store !== undefined) hello.store = store;
   const mem = figures(f, "mem", ["slots", "chunks"] as const);
   if (mem !== undefined) hello.mem = mem;

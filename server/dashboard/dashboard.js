@@ -132,7 +132,7 @@
       ["boot", dash(d.boot)], ["reset reason", dash(d.resetReason)], ["backlog", backlog(d.store)], ["last wake", wake(d.wake)],
       ["connect", d.wake && d.wake.connect != null ? `${d.wake.connect} ms` : "—"], ["readings", String(d.readingCount)],
       ["last link error", dash(d.lastError)], ["memory", memory(d.mem)],
-      ["store corruption", d.store && d.store.corrupt != null ? String(d.store.corrupt) : "—"],
+      ["store corruption", d.store && d.store.corrupt != null ? `${d.store.corrupt}${d.store.lost ? `, ${d.store.lost} readings lost` : ""}` : "—"],
       ["wakes", dash(d.wake && d.wake.n)], ["probe faults", probeFaults(d.probe)],
     ];
     const warn = new Set([d.store && d.store.corrupt ? "store corruption" : "", d.probe && Object.keys(d.probe.faults ?? {}).length ? "probe faults" : ""]);

@@ -89,7 +89,7 @@ test("the dashboard, live, in headless Chromium", { skip, timeout: 300_000 }, as
     await textShowing(row, ["online", "never"]);
     await device.hello(ID, {
       fw: "0.3.1", mode: "battery", cfg: { "sample.interval": 60, "batch.size": 10 },
-      wake: { awake: 812, connect: 420, retries: 2, n: 57 }, store: { n: 30, cap: 512, drop: 0, corrupt: 1 },
+      wake: { awake: 812, connect: 420, retries: 2, n: 57 }, store: { n: 30, cap: 512, drop: 0, corrupt: 1, lost: 12 },
       mem: { slots: 10240, chunks: 4096 }, probe: { type: "ds18b20", n: 40, faults: { crc: 3 }, retries: { crc: 5 } },
     });
     // The figures follow the hello's commit (server/session.ts): the row fills in.
@@ -101,7 +101,7 @@ test("the dashboard, live, in headless Chromium", { skip, timeout: 300_000 }, as
     const fact = (name: string) => page.locator(`#facts dd[data-fact="${name}"]`);
     await page.locator('#facts dd[data-fact="memory"]', { hasText: "B (" }).waitFor(); // the detail has come
     assert.equal(await fact("memory").innerText(), "14,336 B (10240 slots, 4096 chunks)");
-    assert.equal(await fact("store corruption").innerText(), "1");
+    assert.equal(await fact("store corruption").innerText(), "1, 12 readings lost");
     assert.equal(await fact("wakes").innerText(), "57");
     assert.equal(await fact("probe faults").innerText(), "crc 3 in 40 readings, 5 retried (ds18b20)");
     for (const name of ["store corruption", "probe faults"]) assert.match(await fact(name).getAttribute("class") ?? "", /warn/, name);

@@ -15,13 +15,13 @@ import { TestServer, deviceId } from "./harness";
 
 /** What main.ts puts in a hello on a battery board after a few wakes. */
 const HEALTH = {
-  store: { n: 30, cap: 512, drop: 2, corrupt: 1 },
+  store: { n: 30, cap: 512, drop: 2, corrupt: 1, lost: 12 },
   mem: { slots: 10240, chunks: 4096 },
   probe: { type: "ds18b20", n: 40, faults: { crc: 3, disconnected: 1 }, retries: { crc: 5 } },
   wake: { awake: 812, connect: 420, retries: 0, n: 57 },
 };
 
-test("hello's probe, mem, store.corrupt and wake.n are stored and shown by GET /api/devices/:id; the next hello replaces them", async () => {
+test("hello's probe, mem, store.corrupt, store.lost and wake.n are stored and shown by GET /api/devices/:id; the next hello replaces them", async () => {
   const t = await new TestServer().start();
   try {
     const id = deviceId("health");
@@ -42,7 +42,7 @@ test("hello's probe, mem, store.corrupt and wake.n are stored and shown by GET /
     await again.hello(id, { store: { n: 0, cap: 512, drop: 0 }, probe: { type: "tmp117", n: 0, faults: {}, retries: {} } });
     const now = (await t.getJson(`/api/devices/${id}`)) as Record<string, unknown>;
     assert.deepEqual(now.wake, { awake: null, connect: null, retries: null, n: null });
-    assert.deepEqual(now.store, { n: 0, cap: 512, drop: 0, corrupt: null });
+    assert.deepEqual(now.store, { n: 0, cap: 512, drop: 0, corrupt: null, lost: null });
     assert.deepEqual(now.mem, { slots: null, chunks: null });
     assert.deepEqual(now.probe, { type: "tmp117", n: 0, faults: {}, retries: {} });
     await again.close();
@@ -68,7 +68,7 @@ test("a health figure out of range (a negative count, a fault count that is not 
   }
 });
 
-test("a database from before the health columns is migrated when opened: rows kept, columns added, version 1", () => {
+test("a database from before the health columns is migrated when opened: rows kept, columns added, version 2", () => {
   const dir = mkdtempSync(join(tmpdir(), "thermocast-migrate-"));
   const path = join(dir, "old.db");
   try {
@@ -82,15 +82,15 @@ test("a database from before the health columns is migrated when opened: rows ke
     old.close();
     const db = new TelemetryDb(path, { checkpoints: "here" });
     try {
-      assert.equal(db.sqlite.pragma("user_version", { simple: true }), 1);
+      assert.equal(db.sqlite.pragma("user_version", { simple: true }), 2);
       const row = db.device("old-1")!;
-      assert.deepEqual([row.firmware, row.reading_count, row.mem_slots, row.probe, row.wake_n, row.store_corrupt], ["0.0.9", 7, null, null, null, null]);
+      assert.deepEqual([row.firmware, row.reading_count, row.mem_slots, row.probe, row.wake_n, row.store_corrupt, row.store_lost], ["0.0.9", 7, null, null, null, null, null]);
     } finally {
       db.close();
     }
     // Opening it again changes nothing.
     const again = new TelemetryDb(path, { checkpoints: "here" });
-    assert.equal(again.sqlite.pragma("user_version", { simple: true }), 1);
+    assert.equal(again.sqlite.pragma("user_version", { simple: true }), 2);
     again.close();
   } finally {
     rmSync(dir, { recursive: true, force: true });
