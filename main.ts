@@ -142,7 +142,7 @@ export default function main(): void {
       awakeCap: () => AWAKE_CAP_MS,
       checkIn: () => CHECK_IN_MS,
       isAlarm: () => false,
-    }).wake(fresh, boot);
+    }).wake(fresh, boot, !fresh && resetReason === "deep-sleep");
     return;
   }
   host.log(`thermocast ${FIRMWARE_VERSION} boot ${boot} (${resetReason}) as ${settings.text("device.id")}`);

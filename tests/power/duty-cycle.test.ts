@@ -22,16 +22,22 @@ class BatteryDevice {
   wakeTimes: number[] = [];
   batch = 10;
   latencyMs = 3600000;
+  /** The next wake starts this many ms off the clock the image planned (negative: early). */
+  clockSkew = 0;
 
-  /** Runs one wake to its sleep; `network` acts on the wake's host while it is awake. */
-  wake(network: (host: FakeHost, cycle: DutyCycle) => void = () => {}): { host: FakeHost; cycle: DutyCycle; state: WakeState } {
+  /**
+   * Runs one wake to its sleep; `network` acts on the wake's host while it is awake. `afterReset`: this
+   * start follows a reset, not the deep sleep's timer (main.ts then passes `resumed` false).
+   */
+  wake(network: (host: FakeHost, cycle: DutyCycle) => void = () => {}, afterReset = false): { host: FakeHost; cycle: DutyCycle; state: WakeState } {
     const host = new FakeHost(this.hosts.length + 1);
     host.retained = this.memory;
     host.wifiAnswer = undefined;
     this.hosts.push(host);
     const state = new WakeState(this.memory, WakeState.capacityFor(this.memory.byteLength, SLOTS), SLOTS, () => host.commitRetained());
     const fresh = state.restore() !== "restored";
-    if (!fresh) host.resumeClock(state.clock);
+    if (!fresh) host.resumeClock(state.clock + this.clockSkew);
+    this.clockSkew = 0;
     this.wakeTimes.push(host.ticks());
     const uplink: Uplink = new Uplink({
       host, store: state.store, encoder: new BatchEncoder(120), hello: () => ({ id: "d" }),
@@ -45,7 +51,7 @@ class BatteryDevice {
       interval: () => INTERVAL, batchSize: () => this.batch, maxLatency: () => this.latencyMs,
       awakeCap: () => 15000, checkIn: () => 0, isAlarm: () => false,
     });
-    cycle.wake(fresh, 1);
+    cycle.wake(fresh, 1, !fresh && !afterReset);
     if (!cycle.cause) network(host, cycle);
     host.advance(20000); // past the awake cap: every wake ends in a sleep
     assert.equal(host.sleeps.length, 1, "every wake ends in exactly one sleep");
@@ -150,9 +156,30 @@ test("a commit cut short (the newest image's slot half written) leaves the previ
   const { state: before } = device.wake();
   const newest = before.sequence % SLOTS;
   new Uint8Array(device.memory).fill(0x5a, newest * SLOT_BYTES + 60, newest * SLOT_BYTES + 90);
-  const { state } = device.wake();
+  const { state } = device.wake(undefined, true); // the tear was a reset during the commit
   assert.equal(state.corrupt, 0, "a torn commit is not corruption");
   assert.equal(state.store.count, 3, "both earlier readings kept, and this wake's");
+});
+
+test("a wake before its slot (one step of a sleep longer than the chip takes at once) sleeps on: no sample, no radio", () => {
+  const device = new BatteryDevice();
+  device.wake();
+  device.clockSkew = -20_000;
+  const { host, cycle, state } = device.wake();
+  assert.equal(cycle.cause, "step");
+  assert.equal(state.store.count, 1, "nothing sampled before the slot");
+  assert.equal(host.wifiJoins.length, 0);
+  assert.deepEqual(host.sleeps, [20_000], "sleeps the rest of the way");
+  assert.equal(device.wake().state.store.count, 2, "the wake at the slot samples");
+});
+
+test("after a reset the wake samples at once, its slot not waited for", () => {
+  const device = new BatteryDevice();
+  device.wake();
+  device.clockSkew = -20_000;
+  const { cycle, state } = device.wake(undefined, true);
+  assert.notEqual(cycle.cause, "step");
+  assert.equal(state.store.count, 2);
 });
 
 test("every wake commits after its reading and before its sleep; acks are committed as they come", () => {
