@@ -19,6 +19,7 @@ import { DeviceTimers } from "./timers";
 import { Trace } from "./trace";
 import { Radio } from "./wifi";
 import { BOOT_MS, EnergyMeter } from "./energy";
+import { mulberry32 as generator } from "./random";
 
 export interface HardwareOptions {
   id: string;
@@ -44,17 +45,6 @@ const RETAINED_BYTES: Record<Platform, number> = { esp32: 4096, esp8266: 472, li
 /** The longest deep sleep the native module takes, ms (Power.maxSleep in modules/host/native/<platform>/power.js). */
 const MAX_SLEEP_MS: Record<Platform, number> = { esp32: 0x7fffffff, esp8266: 3600000, lin: 0x7fffffff };
 
-/** mulberry32: a small deterministic generator, so Math.random repeats from run to run (as on mcsim). */
-function generator(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export class Hardware {
   readonly id: string;

@@ -12,25 +12,17 @@ import { join } from "node:path";
 import { startServer, type RunningServer } from "../../server/server";
 import { SimDevice } from "../../simulator/device";
 import { VIRTUAL_EPOCH, VirtualClock } from "../../simulator/hardware/clock";
+import { mulberry32 } from "../../simulator/hardware/random";
 
 const MINUTE = 60_000;
 const DAY = 1440 * MINUTE;
 const ID = "greenhouse-1";
 const TOKEN = "greenhouse-token-1";
 
-/** mulberry32: small, seeded, the same on every run. */
-function seeded(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 for (const seed of [1, 2, 3]) {
   test(`a day with 3 server restarts (seed ${seed}): every reading stored once, dated within 1 s`, { timeout: 600_000 }, async () => {
-    const random = seeded(seed);
+    const random = mulberry32(seed);
     const work = mkdtempSync(join(tmpdir(), "thermocast-day-"));
     const dbPath = join(work, "db.sqlite");
     const clock = new VirtualClock();

@@ -12,22 +12,12 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { FaultDevice, FaultServer } from "../../simulator/faults/rig";
 import type { Platform } from "../../simulator/hardware/preferences";
+import { mulberry32 as random } from "../../simulator/hardware/random";
 
 const SECOND = 1000, MINUTE = 60 * SECOND, HOUR = 60 * MINUTE, DAY = 24 * HOUR;
 const REASONS = ["watchdog", "panic", "brownout"] as const;
 const SEED = Number(process.env.RESET_SEED ?? 14_06);
 
-/** mulberry32, as the simulator seeds its boards. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Outcome {
   resets: number;

@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { MARK_CELLS, ReadingStore, type Run, type Slice } from "../../modules/store/readings";
+import { mulberry32 as random } from "../../simulator/hardware/random";
 
 const slice = (): Slice => ({ start: 0, count: 0, boot: 0, index: 0, interval: 0, newest: 0 });
 
@@ -182,17 +183,6 @@ test("control words that cannot describe the cells, or a changed held cell, are 
   assert.equal(again(), true);
 });
 
-/** mulberry32: the seeded generator the simulator uses. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Held { boot: number; index: number; interval: number; time: number; value: number; starts: boolean }
 

@@ -1,0 +1,14 @@
+/**
+ * mulberry32: a small deterministic generator (0 ≤ x < 1), so that a seed replays a run exactly. The
+ * simulated boards draw Math.random and RTC noise from it; seeded tests draw their schedules from it.
+ */
+export function mulberry32(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
