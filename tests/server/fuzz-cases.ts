@@ -50,7 +50,7 @@ const helloFrame = (id: string) => fc.record({
   cfg: optional(fc.oneof(fc.dictionary(fc.string({ maxLength: 20 }), field(fc.integer()), { maxKeys: 6 }), weird)),
   err: optional(field(fc.string({ maxLength: 250 }))),
   wake: optional(fc.record({ awake: field(fc.nat()), connect: field(fc.nat()), retries: field(fc.nat(9)), n: field(fc.nat()) }, { requiredKeys: [] })),
-  store: optional(fc.record({ n: field(fc.nat(512)), cap: field(fc.constant(512)), drop: field(fc.nat()), corrupt: field(fc.nat(3)) }, { requiredKeys: [] })),
+  store: optional(fc.record({ n: field(fc.nat(512)), cap: field(fc.constant(512)), drop: field(fc.nat()), corrupt: field(fc.nat(3)), lost: field(fc.nat()) }, { requiredKeys: [] })),
   mem: optional(fc.record({ slots: field(fc.nat(1 << 20)), chunks: field(fc.nat(1 << 20)) }, { requiredKeys: [] })),
   probe: optional(fc.record({ type: field(fc.constantFrom("ds18b20", "tmp117")), n: field(fc.nat()), faults: field(counts), retries: field(counts) }, { requiredKeys: [] })),
 }, { requiredKeys: ["t"] });

@@ -108,7 +108,7 @@ describe("reference server", () => {
     const listed = devices.find((d) => d.id === id);
     assert.deepEqual(listed, {
       id, firmware: "0.1.0", lastSeen: NOW, readingCount: 7, online: true, mode: "battery", boot: 12, revoked: false,
-      wake: { awake: null, connect: null, retries: null, n: null }, store: { n: null, cap: null, drop: null, corrupt: null },
+      wake: { awake: null, connect: null, retries: null, n: null }, store: { n: null, cap: null, drop: null, corrupt: null, lost: null },
     });
 
     const json = (await t.getJson(`/api/devices/${id}/readings`)) as Record<string, unknown>[];
