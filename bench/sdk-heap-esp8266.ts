@@ -29,7 +29,7 @@ const READINGS = Number(process.env.HEAP_READINGS ?? 1000);
 /** The esp build's XS block less its stack of 256 16-byte slots. */
 const BLOCK_BYTES = 32768 - 256 * 16;
 const CHUNK_BYTES = Number(process.env.HEAP_CHUNK_BYTES ?? 8192);
-const SLOTS = Math.floor((BLOCK_BYTES - CHUNK_BYTES) / 16);
+const SLOTS = Number(process.env.HEAP_SLOTS ?? Math.floor((BLOCK_BYTES - CHUNK_BYTES) / 16));
 const DEVICE = "heap-test";
 const TOKEN = "heap-test-token-0001";
 const ADMIN = "heap-bench-admin-token-0001";
@@ -144,6 +144,7 @@ XS heap fixed as on ESP8266 (mcsim, counts scaled from the esp build's 32 KB blo
   steps:                   ${steps.join(", ") || "none"}
   peak slots in use:       ${slotsUsed} of ${SLOTS} (${(slotsUsed / SLOTS).toFixed(2)}; ${slotsUsed * 16} B on the board)
   peak chunk bytes in use: ${peakChunks} of ${CHUNK_BYTES} (${(peakChunks / CHUNK_BYTES).toFixed(2)})
-  memory full / aborts:    ${aborts.length ? aborts.join("; ") : "none"}`);
+  memory full / aborts:    ${aborts.length ? aborts.join("; ") : "none"}
+  on the board this split is ${SLOTS} × 16 + ${CHUNK_BYTES} = ${SLOTS * 16 + CHUNK_BYTES} B of the ${BLOCK_BYTES} B block (${((SLOTS * 16 + CHUNK_BYTES) / BLOCK_BYTES).toFixed(2)})`);
 if (failure) console.log(`  FAILED: ${failure.message}`);
 process.exit(failure || aborts.length ? 1 : 0);
