@@ -21,6 +21,7 @@ import type { GroupFigures, Outcome, Write, Writer } from "./commit";
 import type { PushedConfig } from "./config";
 import { hashToken, newToken } from "./db";
 import { timingSafeEqual } from "node:crypto";
+import type { Log } from "./log";
 import type { Hello, Reading } from "./protocol";
 import type {
   BatchRows, CheckedToken, Cluster, ClusterEvents, ConfigPushRow, DeviceRow, ReadingRow, Store, TokenCheck, WriterOptions,
@@ -186,6 +187,11 @@ export class PostgresStore implements Store {
     this.#partitions.add(day);
   }
 
+  /** Forgets which partitions exist (another process dropped one: retention) and reads them again. */
+  async reloadPartitions(): Promise<void> {
+    await this.#loadPartitions();
+  }
+
   /** Days whose partitions exist, oldest first. */
   async partitionDays(): Promise<number[]> {
     await this.#loadPartitions();
@@ -325,8 +331,8 @@ export class PostgresStore implements Store {
     return new PostgresWriter(this, options);
   }
 
-  async joinCluster(node: string, events: ClusterEvents): Promise<Cluster> {
-    return PgCluster.join(this, node, events);
+  async joinCluster(node: string, events: ClusterEvents, options: { log?: Log } = {}): Promise<Cluster> {
+    return PgCluster.join(this, node, events, options.log ?? (() => {}));
   }
 
   async close(): Promise<void> {
@@ -484,6 +490,8 @@ export class PostgresWriter implements Writer {
     try {
       outcomes = await this.#commitGroup(writes);
     } catch (e) {
+      // A partition this process knew of was dropped by another (retention): it is made again if needed.
+      if ((e as { code?: string }).code === "42P01") await this.#store.reloadPartitions().catch(() => {});
       // One bad write fails alone: each again in a transaction of its own.
       failed = writes.length > 1;
       outcomes = [];
@@ -616,17 +624,41 @@ class PgCluster implements Cluster {
   #changed = new Set<string>();
   #changedTimer: NodeJS.Timeout | undefined;
 
-  private constructor(store: PostgresStore, node: string, events: ClusterEvents, listener: pg.Client) {
+  /** Devices claimed here and not released: their claim generations. */
+  #mine = new Map<string, number>();
+  #log: Log;
+  #retryMs = 500;
+
+  private constructor(store: PostgresStore, node: string, events: ClusterEvents, listener: pg.Client, log: Log) {
     this.#store = store;
     this.node = node;
     this.#events = events;
     this.#listener = listener;
+    this.#log = log;
   }
 
-  static async join(store: PostgresStore, node: string, events: ClusterEvents): Promise<PgCluster> {
+  static async join(store: PostgresStore, node: string, events: ClusterEvents, log: Log): Promise<PgCluster> {
+    const cluster = new PgCluster(store, node, events, await PgCluster.#listen(store), log);
+    cluster.#watch(cluster.#listener);
+    // A node restarted under the same name holds none of what it held before.
+    await store.pool.query(`WITH r AS (UPDATE sessions SET node = NULL WHERE node = $1 RETURNING device_id, generation)
+      SELECT pg_notify('${CHANNEL}', json_build_object('e', 'release', 'd', device_id, 'n', $1::text, 'g', generation)::text) FROM r`, [node]);
+    await cluster.#beat();
+    await cluster.#resync();
+    cluster.#heartbeat = setInterval(() => void cluster.#beat().catch(() => {}), HEARTBEAT_MS);
+    cluster.#heartbeat.unref();
+    return cluster;
+  }
+
+  /** A connection that LISTENs. */
+  static async #listen(store: PostgresStore): Promise<pg.Client> {
     const listener = new pg.Client({ connectionString: store.url, types: TYPES });
     await listener.connect();
-    const cluster = new PgCluster(store, node, events, listener);
+    await listener.query(`LISTEN ${CHANNEL}`);
+    return listener;
+  }
+
+  #watch(listener: pg.Client): void {
     listener.on("notification", (message) => {
       if (message.channel !== CHANNEL || message.payload === undefined) return;
       let event: Event;
@@ -635,23 +667,59 @@ class PgCluster implements Cluster {
       } catch {
         return;
       }
-      cluster.#receive(event);
+      this.#receive(event);
     });
-    // A broken listening connection cannot be mended here without missing events: the node says so.
-    listener.on("error", (e) => {
-      if (!cluster.#closing) console.error(JSON.stringify({ time: new Date().toISOString(), level: "error", event: "cluster-listener-lost", msg: e.message }));
-    });
-    await listener.query(`LISTEN ${CHANNEL}`);
-    // A node restarted under the same name holds none of what it held before.
-    await store.pool.query(`WITH r AS (UPDATE sessions SET node = NULL WHERE node = $1 RETURNING device_id, generation)
-      SELECT pg_notify('${CHANNEL}', json_build_object('e', 'release', 'd', device_id, 'n', $1::text, 'g', generation)::text) FROM r`, [node]);
-    await cluster.#beat();
-    const { rows } = await store.pool.query<{ device_id: string; node: string; generation: number }>(
-      "SELECT device_id, node, generation FROM sessions WHERE node IS NOT NULL AND node <> $1", [node]);
-    for (const r of rows) cluster.#elsewhere.set(r.device_id, { node: r.node, generation: r.generation });
-    cluster.#heartbeat = setInterval(() => void cluster.#beat().catch(() => {}), HEARTBEAT_MS);
-    cluster.#heartbeat.unref();
-    return cluster;
+    const lost = (e?: Error) => {
+      if (this.#closing || this.#listener !== listener) return;
+      this.#log({ level: "error", event: "cluster-listener-lost", node: this.node, msg: e?.message ?? "connection ended" });
+      listener.removeAllListeners("end");
+      listener.end().catch(() => {});
+      setTimeout(() => void this.#reconnect(), this.#retryMs).unref();
+    };
+    listener.on("error", lost);
+    listener.on("end", () => lost());
+  }
+
+  /**
+   * A new listening connection, then what may have been missed meanwhile read from the tables: who holds
+   * which device, and the token versions of the devices held here (a revoke made meanwhile drops them).
+   */
+  async #reconnect(): Promise<void> {
+    if (this.#closing) return;
+    try {
+      const listener = await PgCluster.#listen(this.#store);
+      if (this.#closing) return void listener.end().catch(() => {});
+      this.#listener = listener;
+      this.#watch(listener);
+      await this.#resync();
+      this.#retryMs = 500;
+      this.#log({ level: "info", event: "cluster-listener-back", node: this.node });
+    } catch (e) {
+      this.#retryMs = Math.min(this.#retryMs * 2, 10_000);
+      this.#log({ level: "error", event: "cluster-listener-lost", node: this.node, msg: e instanceof Error ? e.message : String(e) });
+      setTimeout(() => void this.#reconnect(), this.#retryMs).unref();
+    }
+  }
+
+  async #resync(): Promise<void> {
+    const pool = this.#store.pool;
+    const { rows } = await pool.query<{ device_id: string; node: string; generation: number }>(
+      "SELECT device_id, node, generation FROM sessions WHERE node IS NOT NULL");
+    const before = new Set(this.#elsewhere.keys());
+    this.#elsewhere.clear();
+    for (const r of rows) {
+      if (r.node !== this.node) this.#elsewhere.set(r.device_id, { node: r.node, generation: r.generation });
+      const mine = this.#mine.get(r.device_id);
+      if (mine !== undefined && r.node !== this.node && r.generation > mine) this.#events.claimed(r.device_id, r.generation);
+    }
+    const mine = [...this.#mine.keys()];
+    if (mine.length > 0) {
+      const changed = await pool.query<{ id: string; revoked: number; token_version: number }>(
+        "SELECT id, revoked, token_version FROM devices WHERE id = ANY($1::text[]) AND token_version > 0", [mine]);
+      for (const d of changed.rows) this.#events.tokenChanged({ device_id: d.id, kind: d.revoked ? "revoked" : "rekeyed", version: d.token_version });
+    }
+    const touched = new Set([...before, ...this.#elsewhere.keys()]);
+    if (touched.size > 0) this.#events.changed([...touched]);
   }
 
   /** Says this node is alive, releases the sessions of nodes that are not, repeats what its dashboards watch. */
@@ -715,10 +783,13 @@ class PgCluster implements Cluster {
         RETURNING generation)
       SELECT generation, pg_notify('${CHANNEL}', json_build_object('e', 'claim', 'd', $1::text, 'n', $2::text, 'g', generation)::text) FROM c`,
     [deviceId, this.node, Date.now()]);
-    return rows[0].generation;
+    const generation = rows[0].generation;
+    if ((this.#mine.get(deviceId) ?? 0) < generation) this.#mine.set(deviceId, generation);
+    return generation;
   }
 
   release(deviceId: string, generation: number): void {
+    if (this.#mine.get(deviceId) === generation) this.#mine.delete(deviceId);
     if (this.#closing) return;
     this.#store.pool.query(`WITH r AS (UPDATE sessions SET node = NULL WHERE device_id = $1 AND node = $2 AND generation = $3 RETURNING device_id)
       SELECT pg_notify('${CHANNEL}', json_build_object('e', 'release', 'd', $1::text, 'n', $2::text, 'g', $3::bigint)::text) FROM r`,

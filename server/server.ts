@@ -249,7 +249,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       changed: (deviceIds) => {
         for (const id of deviceIds) live.changed(id);
       },
-    }, { tokenPollMs: options.revocationPollMs ?? 1000 });
+    }, { tokenPollMs: options.revocationPollMs ?? 1000, log });
   } catch (e) {
     clearInterval(logWindow);
     await writer.close();

@@ -10,6 +10,7 @@
  */
 import type { PushedConfig } from "./config";
 import type { Writer, GroupFigures, Outcome, Write } from "./commit";
+import type { Log } from "./log";
 import type { Reading } from "./protocol";
 
 export type TokenCheck = "ok" | "unknown-device" | "bad-token" | "revoked";
@@ -158,7 +159,7 @@ export interface Store {
   /** The writer the commit queue hands device writes to (commit.ts): acks wait for its commits. */
   openWriter(options: WriterOptions): Promise<Writer>;
   /** Joins the cluster as `node`; events from other nodes (and processes) go to `events`. */
-  joinCluster(node: string, events: ClusterEvents, options: { tokenPollMs: number }): Promise<Cluster>;
+  joinCluster(node: string, events: ClusterEvents, options: { tokenPollMs: number; log?: Log }): Promise<Cluster>;
   close(): Promise<void>;
 }
 

@@ -48,10 +48,12 @@ export async function postgresCpuMs(postmaster: number): Promise<number> {
     } catch {
       continue; // ended meanwhile
     }
-    // Fields after the command name (which may hold spaces): state ppid … utime(14) stime(15).
+    // Fields after the command name (which may hold spaces): state ppid … utime(14) stime(15) cutime(16)
+    // cstime(17). A backend that has ended (a closed connection) left its time in the postmaster's cutime.
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
     const pid = Number(entry);
-    if (pid === postmaster || Number(fields[1]) === postmaster) ticks += Number(fields[11]) + Number(fields[12]);
+    if (pid === postmaster) ticks += Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
+    else if (Number(fields[1]) === postmaster) ticks += Number(fields[11]) + Number(fields[12]);
   }
   return ticks * tick;
 }

@@ -319,6 +319,37 @@ describe("store: postgres only", () => {
   });
 });
 
+test("postgres: a node whose listening connection is cut gets it back, and a revoke made meanwhile still drops its device", async () => {
+  const url = await cluster!.createDatabase("listen");
+  const store = await openStore(url);
+  const other = await openStore(url);
+  const logs: string[] = [];
+  let heard: ((change: TokenChange) => void) | undefined;
+  const node = await store.joinCluster("node-l", {
+    tokenChanged: (change) => heard?.(change),
+    claimed: () => {}, configPushed: () => {}, stored: () => {}, changed: () => {},
+  }, { tokenPollMs: 1000, log: (line) => logs.push(String(line.event)) });
+  try {
+    await store.registerDevice("l", "token-of-l-123", T0);
+    const checked = await store.checkToken("l", "token-of-l-123");
+    await node.claim("l");
+    const change = eventually<TokenChange>(10_000, "token change after the reconnect", (resolve) => (heard = resolve));
+    assert.ok(other instanceof PostgresStore);
+    const cut = await other.pool.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query = 'LISTEN thermocast' AND datname = current_database()");
+    assert.equal(cut.rowCount, 1);
+    assert.equal(await other.revokeDevice("l"), true); // while the node is not listening
+    const got = await change;
+    assert.equal(got.device_id, "l");
+    assert.equal(got.kind, "revoked");
+    assert.ok(got.version > checked.version);
+    assert.ok(logs.includes("cluster-listener-lost"));
+  } finally {
+    await node.close();
+    await store.close();
+    await other.close();
+  }
+});
+
 // SqliteStore is what `openStore` gives for a path: the default needs no database server.
 test("openStore: a path is SQLite, a postgres:// URL is PostgreSQL", async () => {
   const dir = mkdtempSync(join(tmpdir(), "thermocast-store-"));
