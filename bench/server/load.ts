@@ -351,7 +351,7 @@ async function mainPostgres() {
       `shared_buffers 256MB; it shares the ${cpus().length} cores with the nodes and the clients\n`);
 
     console.log("1. PostgreSQL alone: the server's statements (COPY into staging, INSERT … ON CONFLICT, counts), groups of " +
-      `${fmt(Math.floor(MAX_GROUP_ROWS / 60) * 60)} rows, devices in random order, no server`);
+      `${fmt(Math.floor(MAX_GROUP_ROWS / 60) * 60)} rows, devices in a shuffled round (each once per round), no server`);
     const alone1 = await postgresAlone(cluster, 1);
     console.log(`  1 writer:  ${fmt(alone1.rowsPerSecond)} rows/s (longest commit ${fmt(alone1.maxCommitMs, 1)} ms; PostgreSQL ${fmt(alone1.postgresCpu)}% of a core, machine ${fmt(alone1.machineCpu)}%)`);
     const alone2 = await postgresAlone(cluster, 2);

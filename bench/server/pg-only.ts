@@ -1,8 +1,9 @@
 /*
  * Baseline: PostgreSQL alone storing the benchmark's rows — the same schema and statements as the server
  * (PostgresWriter: COPY into staging, INSERT … ON CONFLICT, counts), groups of the server's largest commit
- * group, devices in random order (as batches reach a server under overload), `writers` transactions at
- * once — with no WebSocket, no parsing and no server. Its rows per second are PostgreSQL's ceiling on
+ * group, devices in a random order that visits each once per round (as a paced fleet's batches arrive:
+ * no device twice in two groups committing at once, which would make them wait for each other's device
+ * locks), `writers` transactions at once — with no WebSocket, no parsing and no server. Its rows per second are PostgreSQL's ceiling on
  * this machine. Run by load.ts in a process of its own; prints one JSON line.
  *
  *   pg-only.ts <url> <devices> <durationMs> <groupRows> <writers>
@@ -31,11 +32,19 @@ let groups = 0;
 let maxCommitMs = 0;
 const started = performance.now();
 
+// A random permutation of the devices, visited in turn.
+const order = Array.from({ length: devices }, (_, i) => i);
+for (let i = devices - 1; i > 0; i--) {
+  const j = Math.floor(random() * (i + 1));
+  [order[i], order[j]] = [order[j], order[i]];
+}
+let turn = 0;
+
 function group(): Write[] {
   const now = Date.now();
   const writes: Write[] = [];
   for (let b = 0; b < batchesPerGroup; b++) {
-    const device = Math.floor(random() * devices);
+    const device = order[turn++ % devices];
     const kind = kinds[(device + nextIndex[device]) % kinds.length];
     writes.push({ kind: "readings", deviceId: deviceId(device), at: now, rows: {
       boot: 1, channel: 0, idx: nextIndex[device], oldest: now - (READINGS_PER_BATCH - 1) * INTERVAL_S * 1000,
