@@ -6,7 +6,7 @@
  * `pref` is the key in `preference` storage: at most 15 characters (the ESP32 NVS limit).
  */
 import { BOARD_NAMES } from "./boards/boards";
-import { parseSteinhartHart } from "../sensors/ntc/ntc";
+import { parseSteinhartHart } from "./steinhart-hart";
 
 export type ConfigKey =
   | "wifi.ssid" | "wifi.password" | "wifi.bssid" | "wifi.channel" | "wifi.ip"

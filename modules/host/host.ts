@@ -3,8 +3,7 @@
  * `modules/host/moddable.ts` implements it, on the Moddable modules; the Node simulator runs that same
  * file against Node implementations of those modules, so the core never learns where it runs.
  */
-import type { PreferenceStore } from "../../config/settings";
-import type { ProbeIo } from "../../sensors/probe";
+import type { ProbeIo } from "../../sensors/probe-io";
 
 export interface TimerHandle {
   readonly brand?: unknown;
@@ -60,6 +59,13 @@ export interface SerialPort {
   /** Bytes that can be queued now. */
   readonly writable: number;
   close(): void;
+}
+
+/** Settings kept in flash (Moddable's `preference`), read and written by config/settings. */
+export interface PreferenceStore {
+  get(key: string): string | number | undefined;
+  set(key: string, value: string | number): void;
+  remove(key: string): void;
 }
 
 export interface WifiNetwork {

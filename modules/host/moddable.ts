@@ -14,9 +14,8 @@ import Power from "native/power";
 import BoardProbeIo from "native/probe-io";
 import WifiAp from "native/wifi-ap";
 import Serial from "embedded:io/serial";
-import { frameBytes, parseWebSocketUrl, type Host, type SerialPort, type WifiNetwork, type TimerHandle, type WebSocketEvents, type WebSocketHandle, type WifiEvent, type WifiOptions } from "./host";
-import type { PreferenceStore } from "../../config/settings";
-import type { ProbeIo } from "../../sensors/probe";
+import { frameBytes, parseWebSocketUrl, type Host, type PreferenceStore, type SerialPort, type WifiNetwork, type TimerHandle, type WebSocketEvents, type WebSocketHandle, type WifiEvent, type WifiOptions } from "./host";
+import type { ProbeIo } from "../../sensors/probe-io";
 import { findField } from "../../config/schema";
 import { encodeUtf8 } from "../console/utf8";
 
