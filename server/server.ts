@@ -17,6 +17,7 @@ import { TelemetryDb, type TokenCheck } from "./db";
 import { AddressConnections, Allowance } from "./limits";
 import { LiveFeed } from "./live";
 import { LogLimit, consoleLog, type Log } from "./log";
+import { DEVICE_PATH as ENDPOINT_PATH } from "../modules/protocol/endpoint";
 import { Close, DEVICE_ID, MAX_FRAME_BYTES, type ErrorCode } from "./protocol";
 import { DeviceSession, type Limited } from "./session";
 import { InlineWriter, ThreadWriter } from "./writer";
@@ -97,7 +98,7 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-const DEVICE_PATH = /^\/v1\/device\/([^/?]*)$/;
+const DEVICE_PATH = new RegExp(`^${ENDPOINT_PATH}([^/?]*)$`); // the path has no RegExp metacharacters
 const DASHBOARD_PATH = "/v1/dashboard";
 const SHUTDOWN_GRACE_MS = 2000;
 const DASHBOARD_MAX_FRAME_BYTES = 4096;
@@ -407,7 +408,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 
   return {
     url,
-    wsUrl: `${secure ? "wss" : "ws"}://${authority}/v1/device`,
+    wsUrl: `${secure ? "wss" : "ws"}://${authority}${ENDPOINT_PATH.slice(0, -1)}`,
     port,
     db,
     adminToken,

@@ -134,18 +134,3 @@ export interface Host {
   resetReason(): string;
   restart(): void;
 }
-
-/** Splits ws://host:port/path into the parts the Moddable WebSocket client takes. */
-export function parseWebSocketUrl(url: string): { secure: boolean; host: string; port: number; path: string } | undefined {
-  const secure = url.startsWith("wss://");
-  if (!secure && !url.startsWith("ws://")) return undefined;
-  const rest = url.slice(secure ? 6 : 5);
-  const slash = rest.indexOf("/");
-  const authority = slash < 0 ? rest : rest.slice(0, slash);
-  const path = slash < 0 ? "/" : rest.slice(slash);
-  const colon = authority.lastIndexOf(":");
-  const host = colon < 0 ? authority : authority.slice(0, colon);
-  const port = colon < 0 ? (secure ? 443 : 80) : Number(authority.slice(colon + 1));
-  if (!host || !(port > 0 && port < 65536)) return undefined;
-  return { secure, host, port, path };
-}

@@ -4,7 +4,8 @@
  * Every state but Idle has at most one timer, its timeout, and leaving the state clears it. Time,
  * randomness, Wi-Fi and sockets come from the Host.
  */
-import { parseWebSocketUrl, type Host, type WebSocketHandle } from "../host/host";
+import type { Host, WebSocketHandle } from "../host/host";
+import { deviceUrl, parseServerUrl } from "../protocol/endpoint";
 import { Backoff, RETRIES_EXHAUSTED } from "./backoff";
 
 export const LinkState = Object.freeze({
@@ -230,8 +231,8 @@ export class Link {
   joinWifi(): void {
     const settings = this.#settings;
     if (!settings.url) return this.fail(LinkEvent.Rejected, "server.url is not set");
-    const parts = parseWebSocketUrl(settings.url);
-    if (!parts) return this.fail(LinkEvent.Rejected, "server.url is not a ws:// URL with a host");
+    const parts = parseServerUrl(settings.url);
+    if (typeof parts === "string") return this.fail(LinkEvent.Rejected, `server.url ${parts}`);
     if (parts.secure && !this.#host.tls) return this.fail(LinkEvent.Rejected, "server.url: this build has no TLS for wss://, use ws://");
     if (this.#wifiUp) return this.dispatch(LinkEvent.WifiUp);
     if (!settings.ssid) return this.fail(LinkEvent.Rejected, "wifi.ssid is not set");
@@ -253,7 +254,7 @@ export class Link {
     const settings = this.#settings;
     this.attempts++;
     this.#arm(CONNECT_TIMEOUT, LinkEvent.Timeout, "connect timed out");
-    const url = `${settings.url.replace(/\/+$/, "")}/v1/device/${settings.deviceId}`;
+    const url = deviceUrl(settings.url, settings.deviceId);
     let socket: WebSocketHandle | undefined;
     const events = {
       onConnect: () => {

@@ -285,8 +285,9 @@ test("suspended, the link still tries again after a long wait", () => {
 test("configuration errors are rejections, not retry loops: no URL, an unusable URL, no SSID", () => {
   for (const [overrides, reason] of [
     [{ url: "" }, "server.url is not set"],
-    [{ url: "http://example.com" }, "server.url is not a ws:// URL with a host"],
-    [{ url: "ws://:80" }, "server.url is not a ws:// URL with a host"],
+    [{ url: "http://example.com" }, "server.url must start with ws:// or wss://"],
+    [{ url: "ws://:80" }, "server.url has no host"],
+    [{ url: "ws://example.com/?a=1" }, "server.url must not have a query (?) or a fragment (#)"],
     [{ ssid: "" }, "wifi.ssid is not set"],
     [{ url: "wss://example.com" }, "server.url: this build has no TLS for wss://, use ws://"],
   ] as [Partial<LinkSettings>, string][]) {
