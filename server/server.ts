@@ -94,6 +94,11 @@ export interface RunningServer {
   stats(): CommitStats & { connections: number; dashboards: number };
   /** Each device write's time from being queued to being answered (committed or failed), ns; `reset()` starts a window. */
   commitWaits: RecordableHistogram;
+  /**
+   * Looks for revokes and re-keys written by another process now, as the poll every `revocationPollMs`
+   * does, and drops the live connections they concern.
+   */
+  checkTokenChanges(): void;
   /** Stops reading and acking, commits what was read, closes every connection (1001), then the database. */
   close(): Promise<void>;
 }
@@ -320,7 +325,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   // A revoke or re-key may come from another process (the CLI) writing the same database: look for new
   // ones and drop that device's live connection, as the upgrade would have refused it.
   let lastTokenChange = db.lastTokenChange();
-  const revocations = setInterval(() => {
+  const checkTokenChanges = (): void => {
     let changes;
     try {
       changes = db.tokenChangesAfter(lastTokenChange);
@@ -335,7 +340,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       if (change.kind === "revoked") session.refuse("revoked", Close.Revoked, "token revoked");
       else session.refuse("unauthorized", Close.Unauthorized, "token replaced");
     }
-  }, options.revocationPollMs ?? 1000);
+  };
+  const revocations = setInterval(checkTokenChanges, options.revocationPollMs ?? 1000);
   revocations.unref();
 
   try {
@@ -415,6 +421,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     loginUrl: `${url}/login#token=${adminToken}`,
     stats: () => ({ ...commits.stats(), connections: sessions.size, dashboards: live.viewers }),
     commitWaits: commits.waits,
+    checkTokenChanges,
     close,
   };
 }
