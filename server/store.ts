@@ -125,6 +125,8 @@ export interface Cluster {
   stored(deviceId: string, rows: BatchRows): void;
   /** A device row changed here: to dashboards on other nodes. */
   changed(deviceId: string): void;
+  /** Looks now for token changes other processes wrote, as the poll does (a no-op where they are notified). */
+  checkTokenChanges(): void;
   /** What the dashboards here look at: how many are open, and the devices they watch. */
   viewing(dashboards: number, watching: ReadonlySet<string>): void;
   close(): Promise<void>;

@@ -14,9 +14,9 @@ import Power from "native/power";
 import BoardProbeIo from "native/probe-io";
 import WifiAp from "native/wifi-ap";
 import Serial from "embedded:io/serial";
-import { frameBytes, parseWebSocketUrl, type Host, type SerialPort, type WifiNetwork, type TimerHandle, type WebSocketEvents, type WebSocketHandle, type WifiEvent, type WifiOptions } from "./host";
-import type { PreferenceStore } from "../../config/settings";
-import type { ProbeIo } from "../../sensors/probe";
+import { parseServerUrl } from "../protocol/endpoint";
+import { frameBytes, type Host, type PreferenceStore, type SerialPort, type WifiNetwork, type TimerHandle, type WebSocketEvents, type WebSocketHandle, type WifiEvent, type WifiOptions } from "./host";
+import type { ProbeIo } from "../../sensors/probe-io";
 import { findField } from "../../config/schema";
 import { encodeUtf8 } from "../console/utf8";
 
@@ -291,8 +291,8 @@ export class ModdableHost implements Host {
   }
 
   openWebSocket(url: string, headers: string[], events: WebSocketEvents): WebSocketHandle {
-    const parts = parseWebSocketUrl(url);
-    if (!parts || parts.secure) throw new Error(`cannot open ${url}`);
+    const parts = parseServerUrl(url);
+    if (typeof parts === "string" || parts.secure) throw new Error(`cannot open ${url}`);
     const client = new Client({ host: parts.host, port: parts.port, path: parts.path, headers, Socket: GuardedSocket } as ConstructorParameters<typeof Client>[0]);
     let open = true;
     const socket = (client as unknown as { socket: GuardedSocket }).socket;
