@@ -80,8 +80,8 @@ if (process.argv.includes("--write-budget")) {
 }
 
 // The link under a server outage (bench/link.ts): simulated on virtual time, not on XS's meter.
-const { outageBench, printOutage } = await import("./link");
-printOutage(await outageBench());
+const { linkBench, printLinkBench } = await import("./link");
+printLinkBench(await linkBench());
 
 // Energy (issue 5): the same simulated month for three strategies, in child processes (several minutes).
 const { powerBenchmark, printPower } = await import("./power");
