@@ -23,7 +23,8 @@ import { DEVICE_PATH as ENDPOINT_PATH } from "../modules/protocol/endpoint";
 import { Close, DEVICE_ID, MAX_FRAME_BYTES, type ErrorCode } from "./protocol";
 import { DeviceSession, type Limited, type SessionObserver } from "./session";
 import { SqliteStore } from "./sqlite-store";
-import { isPostgresUrl, openStore, type CheckedToken, type Cluster, type Store, type TokenCheck } from "./store";
+import { isPostgresUrl, openStore } from "./open-store";
+import type { CheckedToken, Cluster, Store, TokenCheck } from "./store";
 
 export interface ServerOptions {
   /** 0 picks a free port. Default 8080. */
