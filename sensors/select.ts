@@ -93,7 +93,7 @@ function openDriver(type: string, settings: ProbeSettings, io: ProbeIo, pins: Bo
     const rom = roms.length ? roms[0] : undefined;
     const more = roms.length > 1 ? `, ${roms.length - 1} more not sampled` : "";
     host.log(`probe: ds18b20 on GPIO${gpio}: ${rom ? romName(rom) : "none found yet"}${more}`);
-    return new DS18B20({ sensor: { io: bus, rom }, timers: host, faults, resolution: settings.int("probe.resolution") });
+    return new DS18B20({ sensor: { io: bus, rom, crc: io.oneWireCrc }, timers: host, faults, resolution: settings.int("probe.resolution") });
   }
   if (type === "tmp117" || type === "tmp102") {
     const sensor = { io: io.SMBus, address: settings.int("probe.address"), data: pins.i2c.data, clock: pins.i2c.clock, hz: pins.i2c.hz };

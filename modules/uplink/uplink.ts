@@ -68,7 +68,7 @@ export class Uplink implements LinkClient {
   #window = new AckWindow(WINDOW);
   #outbox: string[] = [];
   #seq = 0;
-  #slice: Slice = { start: 0, count: 0, boot: 0, index: 0, interval: 0, newest: 0 };
+  #slice: Slice = { start: 0, count: 0, width: 1, boot: 0, index: 0, interval: 0, newest: 0 };
   #header: BatchHeader = { seq: 0, boot: 0, index: 0, interval: 0, age: 0, time: 0, channel: 0 };
   #ackTimer: TimerHandle | undefined;
 

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { MARK_CELLS, ReadingStore, type Run, type Slice } from "../../modules/store/readings";
 import { mulberry32 as random } from "../../simulator/hardware/random";
 
-const slice = (): Slice => ({ start: 0, count: 0, boot: 0, index: 0, interval: 0, newest: 0 });
+const slice = (): Slice => ({ start: 0, count: 0, width: 1, boot: 0, index: 0, interval: 0, newest: 0 });
 
 function fill(store: ReadingStore, from: number, to: number, boot = 1, interval = 60, t0 = 0) {
   for (let k = from; k < to; k++) store.append(2000 + k, boot, k, interval, t0 + k * interval * 1000);
