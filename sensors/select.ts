@@ -11,7 +11,7 @@ import type { Host } from "../modules/host/host";
 import type { ConfigKey } from "../config/schema";
 import type { Settings } from "../config/settings";
 import { boardPins, BOARDS, type BoardPins } from "../config/boards/boards";
-import type { Closable, ProbeIo, SampleCallback, TemperatureProbe } from "./probe";
+import type { Closable, ProbeIo, Quantity, SampleCallback, TemperatureProbe } from "./probe";
 import { ProbeChannel, type ChannelConfig } from "./channel";
 import { FaultCounter } from "./faults";
 import { AbsentProbe } from "./absent";
@@ -147,6 +147,10 @@ class WithBuses implements TemperatureProbe {
 
   get conversionTime(): number | undefined {
     return this.#probe.conversionTime;
+  }
+
+  get channels(): readonly Quantity[] | undefined {
+    return this.#probe.channels;
   }
 
   configure(options: Readonly<Record<string, unknown>>): void {

@@ -241,15 +241,15 @@ export class ReadingStore {
   }
 
   /**
-   * Appends one reading of a probe with more than one channel: `values[0…width)`, channel 0 first (a run of
-   * its own width: docs/sensors.md). A width of 1 is `append`.
+   * Appends one reading of a probe with more than one channel: channel 0's `value`, then `more` (channel 1
+   * first), as a slot of 1 + more.length cells in a run of that width. No further channel: `append`.
    */
-  appendChannels(values: ArrayLike<number>, width: number, boot: number, index: number, interval: number, time: number): void {
-    if (width <= 1) return this.append(values[0], boot, index, interval, time);
-    if (width > MAX_CHANNELS) throw new RangeError("too many channels");
+  appendChannels(value: number, more: ArrayLike<number>, boot: number, index: number, interval: number, time: number): void {
+    const extra = more.length;
+    if (extra === 0) return this.append(value, boot, index, interval, time);
+    if (extra >= MAX_CHANNELS) throw new RangeError("too many channels");
     ReadingStore.#fold(this);
     const w = this.#words;
-    const extra = width - 1;
     const key = interval + extra * WIDTH_UNIT;
     const late = time - this.#nextTime;
     if (index === this.#nextIndex && late < 500 && late > -500 && boot === this.#tailBoot && key === this.#tailKey) {
@@ -260,14 +260,20 @@ export class ReadingStore {
     }
     this.#nextIndex = index + 1;
     this.#nextTime += interval * 1000;
-    for (let c = 0; c < width; c++) this.#put(values[c] === MARK ? MARK - 1 : values[c]);
+    this.#put(value === MARK ? MARK - 1 : value);
+    for (let c = 0; c < extra; c++) this.#put(more[c] === MARK ? MARK - 1 : more[c]);
     w[COUNT]++;
     this.#folded = this.#nextIndex;
     ReadingStore.#restop(this);
     ReadingStore.#rebase(this);
   }
 
-  /** Drops the oldest readings until a slot of 1 + `extra` cells fits; returns the cells then used. */
+  /** Channels a reading of the next batch has (1 when nothing is unsent): the uplink sends a frame for each. */
+  get nextWidth(): number {
+    ReadingStore.#fold(this);
+    return this.#syncSent() ? (this.#sentInterval >>> 17) + 1 : 1;
+  }
+
   static #makeRoom(store: ReadingStore, extra: number): number {
     const w = store.#words;
     while (w[USED] + extra + extra >= store.capacity) store.#dropOldest();
