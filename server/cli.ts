@@ -18,7 +18,8 @@ import { TelemetryDb } from "./db";
 import { consoleLog } from "./log";
 import { DEVICE_ID } from "./protocol";
 import { startServer, type RunningServer } from "./server";
-import { openStore, type Store } from "./store";
+import { openStore } from "./open-store";
+import type { Store } from "./store";
 
 export const DEFAULT_DB_PATH = "./data/thermocast.db";
 

@@ -796,6 +796,8 @@ class PgCluster implements Cluster {
     [deviceId, this.node, generation]).catch(() => {});
   }
 
+  checkTokenChanges(): void {} // they arrive by NOTIFY
+
   onlineElsewhere(deviceId: string): boolean {
     return this.#elsewhere.has(deviceId);
   }

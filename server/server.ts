@@ -19,10 +19,12 @@ import type { TelemetryDb } from "./db";
 import { AddressConnections, Allowance } from "./limits";
 import { LiveFeed } from "./live";
 import { LogLimit, consoleLog, type Log } from "./log";
+import { DEVICE_PATH as ENDPOINT_PATH } from "../modules/protocol/endpoint";
 import { Close, DEVICE_ID, MAX_FRAME_BYTES, type ErrorCode } from "./protocol";
 import { DeviceSession, type Limited, type SessionObserver } from "./session";
 import { SqliteStore } from "./sqlite-store";
-import { isPostgresUrl, openStore, type CheckedToken, type Cluster, type Store, type TokenCheck } from "./store";
+import { isPostgresUrl, openStore } from "./open-store";
+import type { CheckedToken, Cluster, Store, TokenCheck } from "./store";
 
 export interface ServerOptions {
   /** 0 picks a free port. Default 8080. */
@@ -104,11 +106,16 @@ export interface RunningServer {
   stats(): CommitStats & { connections: number; dashboards: number };
   /** Each device write's time from being queued to being answered (committed or failed), ns; `reset()` starts a window. */
   commitWaits: RecordableHistogram;
+  /**
+   * Looks for revokes and re-keys written by another process now, as the poll every `revocationPollMs`
+   * does, and drops the live connections they concern.
+   */
+  checkTokenChanges(): void;
   /** Stops reading and acking, commits what was read, closes every connection (1001), then the database. */
   close(): Promise<void>;
 }
 
-const DEVICE_PATH = /^\/v1\/device\/([^/?]*)$/;
+const DEVICE_PATH = new RegExp(`^${ENDPOINT_PATH}([^/?]*)$`); // the path has no RegExp metacharacters
 const DASHBOARD_PATH = "/v1/dashboard";
 const SHUTDOWN_GRACE_MS = 2000;
 const DASHBOARD_MAX_FRAME_BYTES = 4096;
@@ -470,7 +477,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 
   return {
     url,
-    wsUrl: `${secure ? "wss" : "ws"}://${authority}/v1/device`,
+    wsUrl: `${secure ? "wss" : "ws"}://${authority}${ENDPOINT_PATH.slice(0, -1)}`,
     port,
     store,
     get db(): TelemetryDb {
@@ -482,6 +489,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     loginUrl: `${url}/login#token=${adminToken}`,
     stats: () => ({ ...commits.stats(), connections: sessions.size, dashboards: live.viewers }),
     commitWaits: commits.waits,
+    checkTokenChanges: () => cluster.checkTokenChanges(),
     close,
   };
 }

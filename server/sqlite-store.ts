@@ -105,11 +105,12 @@ class LocalCluster implements Cluster {
   readonly node: string;
   #generation = 0;
   #poll: NodeJS.Timeout;
+  readonly checkTokenChanges: () => void;
 
   constructor(db: TelemetryDb, node: string, events: ClusterEvents, pollMs: number) {
     this.node = node;
     let last = db.lastTokenChange();
-    this.#poll = setInterval(() => {
+    this.checkTokenChanges = () => {
       let changes;
       try {
         changes = db.tokenChangesAfter(last);
@@ -120,7 +121,8 @@ class LocalCluster implements Cluster {
         last = change.id;
         events.tokenChanged({ device_id: change.device_id, kind: change.kind, version: change.id });
       }
-    }, pollMs);
+    };
+    this.#poll = setInterval(this.checkTokenChanges, pollMs);
     this.#poll.unref();
   }
 

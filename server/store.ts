@@ -9,9 +9,8 @@
  * goes through LISTEN/NOTIFY.
  */
 import type { PushedConfig } from "./config";
-import type { Writer, GroupFigures, Outcome, Write } from "./commit";
 import type { Log } from "./log";
-import type { Reading } from "./protocol";
+import type { Hello, Reading } from "./protocol";
 
 export type TokenCheck = "ok" | "unknown-device" | "bad-token" | "revoked";
 
@@ -126,6 +125,8 @@ export interface Cluster {
   stored(deviceId: string, rows: BatchRows): void;
   /** A device row changed here: to dashboards on other nodes. */
   changed(deviceId: string): void;
+  /** Looks now for token changes other processes wrote, as the poll does (a no-op where they are notified). */
+  checkTokenChanges(): void;
   /** What the dashboards here look at: how many are open, and the devices they watch. */
   viewing(dashboards: number, watching: ReadonlySet<string>): void;
   close(): Promise<void>;
@@ -163,22 +164,31 @@ export interface Store {
   close(): Promise<void>;
 }
 
-export type { Writer, GroupFigures, Outcome, Write };
+/** A write a device causes, as data: it may be committed on another thread. */
+export type Write =
+  | { kind: "readings"; deviceId: string; rows: BatchRows; at: number }
+  | { kind: "hello"; hello: Hello; at: number };
 
-/** A `postgres://` or `postgresql://` URL, as `--db` and DATABASE_URL take it. */
-export function isPostgresUrl(db: string): boolean {
-  return /^postgres(ql)?:\/\//i.test(db);
+/** What became of a write: how many readings it stored (0 for a hello), or why it did not commit. */
+export type Outcome = number | Error;
+
+/** One transaction's figures. */
+export interface GroupFigures {
+  writes: number;
+  rows: number;
+  ms: number;
+  /** The group failed and its writes were retried one by one. */
+  failed: boolean;
 }
 
-/**
- * Opens the store `db` names: a PostgreSQL URL, else a SQLite file (or ":memory:"). PostgreSQL's client is
- * loaded only then, so the default needs nothing installed. `cacheMb`: SQLite's page cache.
- */
-export async function openStore(db: string, options: { cacheMb?: number; checkpoints?: "thread" | "here" } = {}): Promise<Store> {
-  if (isPostgresUrl(db)) {
-    const { PostgresStore } = await import("./postgres");
-    return PostgresStore.open(db);
-  }
-  const { SqliteStore } = await import("./sqlite-store");
-  return SqliteStore.open(db, options);
+export interface Writer {
+  /** Commits before `commit` returns, on this thread: the queue then hands it one group a turn. */
+  readonly inline: boolean;
+  /**
+   * Commits `writes` (holding `rows` readings) after every write handed over before them, then calls
+   * `done` with one outcome per write. `group` comes once per transaction, with the last writes it held.
+   */
+  commit(writes: Write[], rows: number, done: (outcomes: Outcome[], group?: GroupFigures) => void): void;
+  /** Resolves once everything handed over is answered and the writer has let go of the database. */
+  close(): Promise<void>;
 }

@@ -10,7 +10,7 @@
  */
 import { performance } from "node:perf_hooks";
 import type { Write } from "../../server/commit";
-import { openStore } from "../../server/store";
+import { openStore } from "../../server/open-store";
 import { INTERVAL_S, READINGS_PER_BATCH, deviceId, variants } from "./workload";
 
 const [url, devicesText, durationText, groupText, writersText] = process.argv.slice(2);

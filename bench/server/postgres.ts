@@ -5,7 +5,7 @@
  */
 import pg from "pg";
 import { hashToken } from "../../server/db";
-import { openStore } from "../../server/store";
+import { openStore } from "../../server/open-store";
 import { PostgresCluster } from "../../tests/support/postgres";
 import { deviceId, deviceToken } from "./workload";
 

@@ -11,7 +11,7 @@ import { after, before, describe, test } from "node:test";
 import pg from "pg";
 import WebSocket from "ws";
 import { mulberry32 } from "../../simulator/hardware/random";
-import { openStore } from "../../server/store";
+import { openStore } from "../../server/open-store";
 import { batchFrame, variants, READINGS_PER_BATCH } from "../../bench/server/workload";
 import { PostgresCluster } from "../support/postgres";
 

@@ -11,7 +11,8 @@ import { after, before, describe, test } from "node:test";
 import type { Outcome, Write } from "../../server/commit";
 import { DAY_MS, NEAR_MS, PostgresStore } from "../../server/postgres";
 import { SqliteStore } from "../../server/sqlite-store";
-import { openStore, type BatchRows, type Store, type TokenChange, type Writer } from "../../server/store";
+import { openStore } from "../../server/open-store";
+import type { BatchRows, Store, TokenChange, Writer } from "../../server/store";
 import { PostgresCluster } from "../support/postgres";
 
 const T0 = Date.UTC(2025, 10, 24, 12, 0, 0);
