@@ -249,10 +249,12 @@ export class DeviceSession {
 
   #cfgAck(ack: CfgAck): void {
     const { db, now, log, observer } = this.#context;
-    if (!db.recordConfigAnswer(this.deviceId, ack.id, ack.ok, ack.err, now()))
+    // What was refused, as the one text the push's record keeps.
+    const err = ack.refused ? Object.entries(ack.refused).map(([key, reason]) => reason.startsWith(key) ? reason : `${key}: ${reason}`).join("; ") || undefined : ack.err;
+    if (!db.recordConfigAnswer(this.deviceId, ack.id, ack.ok, err, now()))
       return this.#protocolError({ code: "bad-field", msg: `id: no pending config push ${ack.id}` });
     observer.changed(this.deviceId);
-    log({ level: ack.ok ? "info" : "warn", event: "config-answered", device: this.deviceId, id: ack.id, ok: ack.ok, err: ack.err });
+    log({ level: ack.ok ? "info" : "warn", event: "config-answered", device: this.deviceId, id: ack.id, ok: ack.ok, applied: ack.applied, refused: ack.refused, err });
   }
 
   /** Answers with an err frame, which goes out before any close: a Moddable client sees no close codes. */

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
-  Link, LinkEvent, LinkState, TRANSITIONS, CONNECT_TIMEOUT, HANDSHAKE_TIMEOUT, PONG_TIMEOUT, SUSPEND_RETRY, WIFI_TIMEOUT,
+  Link, LinkError, LinkEvent, LinkState, TRANSITIONS, CONNECT_TIMEOUT, HANDSHAKE_TIMEOUT, PONG_TIMEOUT, SUSPEND_RETRY, WIFI_TIMEOUT,
   type LinkClient, type LinkSettings, type LinkStateName,
 } from "../../modules/link/link";
 import { FakeHost } from "../support/fake-host";
@@ -56,7 +56,7 @@ function reach(state: LinkStateName) {
   if (state === LinkState.JoiningWiFi) host.wifiAnswer = undefined;
   link.start();
   if (state === LinkState.Backoff) host.socket!.events.onClose();
-  if (state === LinkState.Suspended) link.fail(LinkEvent.Rejected, "server: unauthorized");
+  if (state === LinkState.Suspended) link.fail(LinkEvent.Rejected, LinkError.Rejected, "server: unauthorized");
   if (state === LinkState.Handshaking || state === LinkState.Online) host.socket!.events.onConnect!();
   if (state === LinkState.Online) host.socket!.events.onOpen();
   assert.equal(link.state, state, `reached ${state}`);
@@ -319,7 +319,7 @@ test("a rejection suspends the link until the configuration changes, and is repo
   const { host, link } = setup();
   link.start();
   host.socket!.events.onOpen();
-  link.fail(LinkEvent.Rejected, "server: unauthorized");
+  link.fail(LinkEvent.Rejected, LinkError.Rejected, "server: unauthorized");
   assert.equal(link.state, LinkState.Suspended);
   assert.ok(host.socket!.closed);
   assert.ok(host.logs.includes("link: suspended: server: unauthorized"), "the reason goes to the console");
@@ -422,7 +422,7 @@ test("one-shot mode reports the rest instead of waiting awake", () => {
   assert.equal(rests.length, 1);
   assert.ok(rests[0] < 1000);
   assert.equal(host.nextTimer(), undefined, "no timer left running");
-  link.fail(LinkEvent.Rejected, "server: revoked");
+  link.fail(LinkEvent.Rejected, LinkError.Rejected, "server: revoked");
   assert.equal(rests.length, 1, "a rejection in Backoff has no row");
 });
 
