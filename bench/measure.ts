@@ -62,7 +62,7 @@ export interface Figures {
     naiveJson: number;
     naiveJsonTime: number;
     concat60: number;
-    /** Per reading: the scratchpad CRC-8 as the driver has it, and from a table (bench/suggested-crc8.ts). */
+    /** Per reading: the scratchpad CRC-8 unrolled (sensors/onewire crc8Of8, as the driver inlines it), and a table loop (bench/suggested-crc8.ts). */
     crc8: number;
     suggestedCrc8Table: number;
   };

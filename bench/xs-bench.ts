@@ -9,7 +9,7 @@ import { ReadingStore, type Slice } from "../modules/store/readings";
 import { BatchEncoder, type BatchHeader } from "../modules/protocol/batch";
 import { ALPHABET, FAULT_CODES, FAULT_LIMIT, FAULT_BASE } from "../modules/protocol/values";
 import { decodeScratchpad } from "../sensors/ds18b20/ds18b20";
-import { crc8 } from "../sensors/onewire/bus";
+import { crc8, crc8Of8 } from "../sensors/onewire/bus";
 import { crc8Table } from "./suggested-crc8";
 import { WakeState } from "../modules/power/retained";
 import { crc32 } from "../modules/power/crc32";
@@ -117,7 +117,7 @@ function encodeShapeCase(shape: "faults" | "steep"): Case {
 function pathCase(batch: number, readings: number): Case {
   let store: ReadingStore, encoder: BatchEncoder, pads: Uint8Array[];
   let index = 0, seq = 0, time = 0, bytes = 0, frames = 0;
-  const slice: Slice = { start: 0, count: 0, boot: 0, index: 0, interval: 0, newest: 0 };
+  const slice: Slice = { start: 0, count: 0, width: 1, boot: 0, index: 0, interval: 0, newest: 0 };
   const h = header(0, 0);
   const step = () => {
     for (let r = 0; r < readings; r++) {
@@ -284,7 +284,7 @@ function concatCase(): Case {
   };
 }
 
-/** The scratchpad CRC alone, as the driver computes it (bit by bit) or from a table (bench/suggested-crc8.ts). */
+/** The scratchpad CRC alone: unrolled over the table (crc8Of8, what decodeScratchpad inlines) or a table loop (bench/suggested-crc8.ts). */
 function crcCase(table: boolean): Case {
   let pads: Uint8Array[], n = 0, sum = 0;
   return {
@@ -296,7 +296,7 @@ function crcCase(table: boolean): Case {
     run() {
       sum = 0;
       if (table) for (let r = 0; r < n; r++) sum += crc8Table(pads[r], 8);
-      else for (let r = 0; r < n; r++) sum += crc8(pads[r], 8);
+      else for (let r = 0; r < n; r++) sum += crc8Of8(pads[r]);
     },
     report() {
       return { sum };

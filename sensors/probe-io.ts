@@ -56,6 +56,8 @@ export interface Closable {
  */
 export interface ProbeIo {
   oneWire(pin: number): OneWireBus & Closable;
+  /** The platform's native Dallas CRC-8 (the SDK's `OneWire.crc`), where there is one. */
+  readonly oneWireCrc?: (bytes: Uint8Array, length: number) => number;
   readonly SMBus: SMBusClass;
   readonly Analog: AnalogClass;
   digitalOutput(pin: number): DigitalOutput & Closable;

@@ -20,14 +20,20 @@ export interface WifiOptions {
   channel?: number;
 }
 
+/**
+ * wss:// on this build: "none", no TLS client (ESP8266: not the heap for it); "no-ca", a TLS client but no
+ * server CA certificate to trust (config/tls/server-ca.der); "ready".
+ */
+export type TlsState = "none" | "no-ca" | "ready";
+
 export interface WebSocketEvents {
   /** The TCP connection is up and the upgrade request goes out (an adapter may not report it). */
   onConnect?(): void;
   /** The WebSocket handshake completed. */
   onOpen(): void;
   onText(text: string): void;
-  /** The connection ended or could not be made; no more events follow. */
-  onClose(): void;
+  /** The connection ended or could not be made, with the reason when the adapter knows it; no more events follow. */
+  onClose(reason?: string): void;
   /** The send buffer has room again (TCP acknowledged what was sent). */
   onWritable?(): void;
 }
@@ -109,8 +115,8 @@ export interface Host {
   commitRetained(): void;
   /** Sleeps so that main() runs again `ms` from now. Does not return on a board. */
   deepSleep(ms: number): void;
-  /** True when openWebSocket can open wss:// (a TLS client in the build, with heap for it). */
-  readonly tls: boolean;
+  /** Whether openWebSocket can open wss:// (docs/tls.md). */
+  readonly tls: TlsState;
   /** The longest one deep sleep may be on this chip (ESP8266: its timer takes µs in 32 bits); longer is taken in steps. */
   readonly maxSleepMs: number;
   /** The access point joined (6 bytes into `bssid`) and its channel, or 0 when not known. */

@@ -142,6 +142,10 @@ export interface LinkClient {
   readonly confirmed: boolean;
 }
 
+/** wss:// where the build has no TLS client (ESP8266), and where it has one but no CA to trust. */
+export const NO_TLS = "server.url: this build has no TLS for wss://, use ws://";
+export const NO_CA = "server.url: wss:// needs the server's CA certificate, config/tls/server-ca.der, in the build";
+
 export const WIFI_TIMEOUT = 20000;
 /** TCP connect, DNS included. */
 export const CONNECT_TIMEOUT = 10000;
@@ -259,7 +263,7 @@ export class Link {
     if (!settings.url) return this.fail(LinkEvent.Rejected, LinkError.Rejected, "server.url is not set");
     const parts = parseServerUrl(settings.url);
     if (typeof parts === "string") return this.fail(LinkEvent.Rejected, LinkError.Rejected, `server.url ${parts}`);
-    if (parts.secure && !this.#host.tls) return this.fail(LinkEvent.Rejected, LinkError.Rejected, "server.url: this build has no TLS for wss://, use ws://");
+    if (parts.secure && this.#host.tls !== "ready") return this.fail(LinkEvent.Rejected, LinkError.Rejected, this.#host.tls === "none" ? NO_TLS : NO_CA);
     if (this.#wifiUp) return this.dispatch(LinkEvent.WifiUp);
     if (!settings.ssid) return this.fail(LinkEvent.Rejected, LinkError.Rejected, "wifi.ssid is not set");
     this.#arm(WIFI_TIMEOUT, LinkEvent.Timeout, LinkError.Wifi, "wifi join timed out");
@@ -295,11 +299,11 @@ export class Link {
       onWritable: () => {
         if (socket === this.#socket && this.state === LinkState.Online) this.#client.writable();
       },
-      onClose: () => {
+      onClose: (reason?: string) => {
         if (socket !== this.#socket) return;
         this.#socket = undefined;
         const state = this.state;
-        this.#note(LinkError.Connect, state === LinkState.Connecting ? "connect failed" : state === LinkState.Handshaking ? "closed during the handshake" : "connection closed");
+        this.#note(LinkError.Connect, reason || (state === LinkState.Connecting ? "connect failed" : state === LinkState.Handshaking ? "closed during the handshake" : "connection closed"));
         this.dispatch(LinkEvent.Closed);
       },
     };

@@ -368,6 +368,29 @@ test("wss:// on a build without TLS: suspended with the reason, one check an hou
   assert.ok(checks >= 1 && checks <= 4, `${checks} checks in 3 suspension periods`);
 });
 
+test("wss:// on a build with TLS but no CA certificate: suspended with the reason, no radio", () => {
+  const { host, link } = setup({ url: "wss://example.com:8443" });
+  host.tls = "no-ca";
+  link.start();
+  assert.equal(link.state, LinkState.Suspended);
+  assert.equal(link.lastError, "server.url: wss:// needs the server's CA certificate, config/tls/server-ca.der, in the build");
+  assert.equal(host.wifiJoins.length, 0);
+  assert.equal(host.sockets.length, 0);
+});
+
+test("wss:// on a build with TLS and its CA: connects; a close with a reason (a refused handshake, no clock) backs off with that reason", () => {
+  const { host, link } = setup({ url: "wss://example.com:8443" });
+  host.tls = "ready";
+  link.start();
+  assert.equal(link.state, LinkState.Connecting);
+  assert.equal(host.sockets.length, 1);
+  assert.match(host.sockets[0].url, /^wss:\/\/example\.com:8443\/v1\/device\//);
+  host.sockets[0].events.onClose("tls: the clock is not set (no answer from pool.ntp.org in 8 s)");
+  assert.equal(link.state, LinkState.Backoff);
+  assert.equal(link.lastError, "tls: the clock is not set (no answer from pool.ntp.org in 8 s)");
+  assert.match(host.logs.at(-1)!, /^link: retry in \d+ ms of \d+ \(tls: the clock is not set/);
+});
+
 test("a refused Wi-Fi password backs off once, and suspends when refused again", () => {
   const { host, link } = setup();
   host.wifiAnswer = "rejected";

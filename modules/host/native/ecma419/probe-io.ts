@@ -17,6 +17,9 @@ const io: ProbeIo = Object.freeze({
     // onewire.d.ts says; OneWireBus is typed after the C sources.
     return new OneWire({ pin }) as unknown as OneWireBus & Closable;
   },
+  // Native: the DS18B20's scratchpad check costs a call instead of the JS table (docs/sensors.md). The C
+  // takes an optional length (modonewire.c, xs_onewire_crc) that the SDK's onewire.d.ts leaves out.
+  oneWireCrc: OneWire.crc as unknown as (bytes: Uint8Array, length: number) => number,
   SMBus: SMBus as unknown as SMBusClass,
   // The typings leave out Analog's close(), which both platforms' _analog.js have.
   Analog: Analog as unknown as AnalogClass,
