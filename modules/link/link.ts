@@ -171,6 +171,8 @@ export class Link {
   onTransition: ((from: LinkStateName, event: LinkEventName, to: LinkStateName) => void) | undefined;
   /** One-shot mode: the link gave up for this wake; try again no sooner than `delay` ms from now. */
   onRest: ((delay: number) => void) | undefined;
+  /** Observers, for tests and tools: each retry's delay (ms), the bound it was drawn under, and the reason. */
+  onRetry: ((delay: number, bound: number, reason: string) => void) | undefined;
   #host: Host;
   #settings: LinkSettings;
   #client: LinkClient;
@@ -349,8 +351,9 @@ export class Link {
     this.#pendingCode = LinkError.None;
     const bound = this.backoff.bound();
     const next = this.backoff.next(this.#host.random());
-    // One line a retry: the serial console shows why, and tests read the delay and its bound.
+    // One line a retry: the serial console shows why.
     this.#host.log(`link: retry in ${next} ms of ${bound} (${this.lastError})`);
+    this.onRetry?.(next, bound, this.lastError);
     this.#rest(next);
   }
 
