@@ -30,14 +30,16 @@ export default function main(): void {
   for (const warning of settings.warnings) host.log(`config: ${warning}`);
 
   const resetReason = host.resetReason();
+  const memory = host.retainedMemory(0);
+  // Two image slots where there is room (ESP32's 4 KB): a reset in the middle of a commit then loses
+  // nothing. ESP8266's few hundred bytes keep one (docs/power.md).
+  const slots = memory && memory.byteLength >= 1024 ? 2 : 1;
+  const capacity = memory ? WakeState.capacityFor(memory.byteLength, slots) : 0;
   let wake: WakeState | undefined;
   let fresh = true;
-  if (settings.text("mode") === "battery") {
-    const memory = host.retainedMemory(0);
-    // Two image slots where there is room (ESP32's 4 KB): a reset in the middle of a commit then loses
-    // nothing. ESP8266's few hundred bytes keep one (docs/power.md).
-    const slots = memory && memory.byteLength >= 1024 ? 2 : 1;
-    const capacity = memory ? WakeState.capacityFor(memory.byteLength, slots) : 0;
+  // Battery mode; or a wake from deep sleep after a pushed always-on, whose retained readings go first (the
+  // DutyCycle restarts into always-on once nothing is held).
+  if (settings.text("mode") === "battery" || resetReason === "deep-sleep") {
     if (memory && capacity > 0) {
       wake = new WakeState(memory, capacity, slots, () => host.commitRetained());
       const found = wake.restore();
@@ -102,12 +104,12 @@ export default function main(): void {
     maxLatency: () => settings.int("batch.latency") * 1000,
     ackTimeout: () => settings.int("link.ack.timeout"),
     applyConfig: (set) => {
-      const applied = settings.apply(set, true);
-      if (!applied.ok) return applied.error;
-      changed(applied.changed);
-      return "";
+      const pushed = settings.applyPushed(set, (key, value) =>
+        key === "mode" && value === "battery" && capacity <= 0 ? "mode: this board keeps no memory through deep sleep" : undefined);
+      changed(pushed.changed);
+      return pushed;
     },
-    fail: (event, reason) => link.fail(event, reason),
+    fail: (event, code, reason) => link.fail(event, code, reason),
   });
   const link = new Link(host, linkSettings(), uplink);
 
@@ -133,7 +135,29 @@ export default function main(): void {
         link.configure(linkSettings());
     }
     reconfigureProbe(probe, keys, settings, host, boot);
+    if (keys.indexOf("mode") >= 0) switchMode();
     if (keys.length) host.log(`config: changed ${keys.join(", ")}`);
+  }
+
+  /**
+   * A pushed `mode`. Battery to always-on: the DutyCycle sees it (`leaving`) and restarts once what is retained
+   * is sent. Always-on to battery: a restart into battery mode once the readings in RAM are acknowledged.
+   */
+  function switchMode(): void {
+    if (wake) return;
+    if (settings.text("mode") !== "battery") {
+      uplink.flush = false;
+      uplink.onIdle = undefined;
+      return;
+    }
+    uplink.whenIdle(() => {
+      uplink.onIdle = undefined;
+      // After this turn: the cfgack that carried the change goes out first.
+      host.setTimer(() => {
+        link.stop();
+        host.restart();
+      }, 0);
+    });
   }
 
   if (wake) {
@@ -143,7 +167,7 @@ export default function main(): void {
       maxLatency: () => settings.int("batch.latency") * 1000,
       awakeCap: () => AWAKE_CAP_MS,
       checkIn: () => CHECK_IN_MS,
-      isAlarm: () => false,
+      leaving: () => settings.text("mode") !== "battery",
     }).wake(fresh, boot, !fresh && resetReason === "deep-sleep");
     return;
   }

@@ -17,6 +17,12 @@ const CHUNK = 60;
 const MAX_CHUNKS = 8;
 
 export type Applied = { ok: true; changed: ConfigKey[] } | { ok: false; error: string };
+/** What became of a pushed configuration: keys applied (and of those, the ones whose value changed), keys refused with why. */
+export interface Pushed {
+  applied: ConfigKey[];
+  changed: ConfigKey[];
+  refused: Record<string, string>;
+}
 
 export class Settings {
   readonly values: ConfigValues;
@@ -72,6 +78,33 @@ export class Settings {
    */
   apply(patch: Readonly<Record<string, unknown>>, pushedOnly = false): Applied {
     return this.change(patch, [], pushedOnly);
+  }
+
+  /**
+   * A configuration the server pushed: each key judged alone (pushable, valid, and not refused by `refuse`,
+   * the firmware's own say: e.g. battery mode on a board without retained memory); the acceptable ones are
+   * applied together as `apply` does, the rest refused with the reason, by key.
+   */
+  applyPushed(patch: Readonly<Record<string, unknown>>, refuse?: (key: ConfigKey, value: ConfigValue) => string | undefined): Pushed {
+    const accepted: Record<string, unknown> = {};
+    const applied: ConfigKey[] = [];
+    const refused: Record<string, string> = {};
+    for (const key in patch) {
+      const field = findField(key);
+      const parsed = parseValue(key, patch[key]);
+      const reason = !field ? `unknown setting '${key}'` : !field.pushable ? `${key} cannot be set by the server`
+        : !parsed.ok ? parsed.error : refuse?.(field.key, parsed.value);
+      if (reason) refused[key] = reason;
+      else {
+        accepted[key] = patch[key];
+        applied.push(key as ConfigKey);
+      }
+    }
+    const result = this.apply(accepted);
+    if (result.ok) return { applied, changed: result.changed, refused };
+    // A rule joining fields (checkTogether) refuses the lot.
+    for (const key of applied) refused[key] = result.error;
+    return { applied: [], changed: [], refused };
   }
 
   /**

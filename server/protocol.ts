@@ -92,10 +92,14 @@ export interface Batch {
   faults: (string | null)[];
 }
 
+/** The answer to a pushed configuration: `ok` when every key was applied; `refused` gives each other key's reason. */
 export interface CfgAck {
   t: "cfgack";
   id: number;
   ok: boolean;
+  applied?: string[];
+  refused?: Record<string, string>;
+  /** From a device of before `applied`/`refused`: the one reason it refused the whole push. */
   err?: string;
 }
 
@@ -295,6 +299,20 @@ function parseCfgAck(f: Fields): CfgAck {
   const ok = f.ok;
   if (typeof ok !== "boolean") reject("bad-field", "ok must be a boolean");
   const ack: CfgAck = { t: "cfgack", id, ok };
+  const applied = f.applied;
+  if (applied !== undefined) {
+    if (!Array.isArray(applied) || applied.length > MAX_KEYS || applied.some((key) => typeof key !== "string" || key.length > MAX_KEY_LENGTH))
+      reject("bad-field", `applied must be an array of at most ${MAX_KEYS} setting names`);
+    ack.applied = applied as string[];
+  }
+  const refused = optionalObject(f, "refused");
+  if (refused !== undefined) {
+    ack.refused = {};
+    for (const [key, reason] of entries(refused, "refused")) {
+      if (typeof reason !== "string" || reason.length > 200) reject("bad-field", `refused.${key} must be a string of at most 200 characters`);
+      ack.refused[key] = reason;
+    }
+  }
   const err = optionalText(f, "err", 200);
   if (err !== undefined) ack.err = err;
   return ack;

@@ -263,11 +263,13 @@ export class DeviceSession {
 
   #cfgAck(ack: CfgAck): void {
     const { store, now, log, observer } = this.#context;
-    store.recordConfigAnswer(this.deviceId, ack.id, ack.ok, ack.err, now()).then((recorded) => {
+    // What was refused, as the one text the push's record keeps.
+    const err = ack.refused ? Object.entries(ack.refused).map(([key, reason]) => reason.startsWith(key) ? reason : `${key}: ${reason}`).join("; ") || undefined : ack.err;
+    store.recordConfigAnswer(this.deviceId, ack.id, ack.ok, err, now()).then((recorded) => {
       if (this.#socket.readyState !== this.#socket.OPEN) return;
       if (!recorded) return this.#protocolError({ code: "bad-field", msg: `id: no pending config push ${ack.id}` });
       observer.changed(this.deviceId);
-      log({ level: ack.ok ? "info" : "warn", event: "config-answered", device: this.deviceId, id: ack.id, ok: ack.ok, err: ack.err });
+      log({ level: ack.ok ? "info" : "warn", event: "config-answered", device: this.deviceId, id: ack.id, ok: ack.ok, applied: ack.applied, refused: ack.refused, err });
     }, (e: unknown) => this.#rejected({ code: "storage", msg: e instanceof Error ? e.message : String(e) }, "error"));
   }
 

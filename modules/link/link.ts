@@ -41,6 +41,28 @@ export const LinkEvent = Object.freeze({
 });
 export type LinkEventName = (typeof LinkEvent)[keyof typeof LinkEvent];
 
+/**
+ * What kind of failure the link last met, as a code: what a battery wake keeps across deep sleep in a word of
+ * retained memory (modules/power/retained.ts). In `hello` the sentence goes, or LINK_ERROR_TEXT[code] when
+ * only the code survived a sleep.
+ */
+export const LinkError = Object.freeze({
+  None: 0,
+  /** Wi-Fi not joined, lost, or its password refused. */
+  Wifi: 1,
+  /** The connection failed or closed (a session error from the server included). */
+  Connect: 2,
+  /** A connect, handshake or pong took too long. */
+  Timeout: 3,
+  /** Refused by the server or by the configuration: retrying will not help. */
+  Rejected: 4,
+  /** A batch was not acknowledged in time. */
+  Ack: 5,
+});
+export type LinkErrorCode = (typeof LinkError)[keyof typeof LinkError];
+/** Each code's text, by code. */
+export const LINK_ERROR_TEXT: readonly string[] = Object.freeze(["", "wifi", "connect", "timeout", "rejected", "ack"]);
+
 export type LinkAction = "joinWifi" | "connect" | "handshake" | "goOnline" | "ping" | "retryLater" | "suspend" | "rejoin" | "shutDown";
 
 export interface Transition {
@@ -139,8 +161,9 @@ const PING = '{"t":"ping"}';
 
 export class Link {
   state: LinkStateName = LinkState.Idle;
-  /** The reason of the last failure, reported in the next `hello` and by `status`. */
+  /** The reason of the last failure, reported in the next `hello` and by `status`, and its LinkError code. */
   lastError = "";
+  lastErrorCode: LinkErrorCode = LinkError.None;
   /** Connections attempted (TCP connects started). */
   attempts = 0;
   readonly backoff: Backoff;
@@ -148,6 +171,8 @@ export class Link {
   onTransition: ((from: LinkStateName, event: LinkEventName, to: LinkStateName) => void) | undefined;
   /** One-shot mode: the link gave up for this wake; try again no sooner than `delay` ms from now. */
   onRest: ((delay: number) => void) | undefined;
+  /** Observers, for tests and tools: each retry's delay (ms), the bound it was drawn under, and the reason. */
+  onRetry: ((delay: number, bound: number, reason: string) => void) | undefined;
   #host: Host;
   #settings: LinkSettings;
   #client: LinkClient;
@@ -159,6 +184,7 @@ export class Link {
   #queue: LinkEventName[] = [];
   #dispatching = false;
   #pendingError = "";
+  #pendingCode: LinkErrorCode = LinkError.None;
 
   constructor(host: Host, settings: LinkSettings, client: LinkClient) {
     this.#host = host;
@@ -192,10 +218,18 @@ export class Link {
     if (wifi || server || this.state === LinkState.Backoff || this.state === LinkState.Suspended) this.dispatch(LinkEvent.ConfigChanged);
   }
 
-  /** The session saw something wrong (no ack in time, a rejection): `event` is Timeout or Rejected. */
-  fail(event: LinkEventName, reason: string): void {
+  /** The session or the configuration saw something wrong (no ack in time, a rejection): `event` says what follows. */
+  fail(event: LinkEventName, code: LinkErrorCode, reason: string): void {
     this.#pendingError = reason;
+    this.#pendingCode = code;
     this.dispatch(event);
+  }
+
+  /** A failure an earlier run met (a battery wake's, kept across sleep as its code), still to be reported. */
+  carryError(code: number): void {
+    if (!(code > LinkError.None && code < LINK_ERROR_TEXT.length)) return;
+    this.lastErrorCode = code as LinkErrorCode;
+    this.lastError = LINK_ERROR_TEXT[code];
   }
 
   dispatch(event: LinkEventName): void {
@@ -228,13 +262,13 @@ export class Link {
 
   #joinWifi(): void {
     const settings = this.#settings;
-    if (!settings.url) return this.fail(LinkEvent.Rejected, "server.url is not set");
+    if (!settings.url) return this.fail(LinkEvent.Rejected, LinkError.Rejected, "server.url is not set");
     const parts = parseServerUrl(settings.url);
-    if (typeof parts === "string") return this.fail(LinkEvent.Rejected, `server.url ${parts}`);
-    if (parts.secure && this.#host.tls !== "ready") return this.fail(LinkEvent.Rejected, this.#host.tls === "none" ? NO_TLS : NO_CA);
+    if (typeof parts === "string") return this.fail(LinkEvent.Rejected, LinkError.Rejected, `server.url ${parts}`);
+    if (parts.secure && this.#host.tls !== "ready") return this.fail(LinkEvent.Rejected, LinkError.Rejected, this.#host.tls === "none" ? NO_TLS : NO_CA);
     if (this.#wifiUp) return this.dispatch(LinkEvent.WifiUp);
-    if (!settings.ssid) return this.fail(LinkEvent.Rejected, "wifi.ssid is not set");
-    this.#arm(WIFI_TIMEOUT, LinkEvent.Timeout, "wifi join timed out");
+    if (!settings.ssid) return this.fail(LinkEvent.Rejected, LinkError.Rejected, "wifi.ssid is not set");
+    this.#arm(WIFI_TIMEOUT, LinkEvent.Timeout, LinkError.Wifi, "wifi join timed out");
     const options = { ssid: settings.ssid, password: settings.password, bssid: settings.bssid, channel: settings.channel };
     this.#host.joinWifi(options, (event) => {
       this.#wifiUp = event === "connected";
@@ -242,8 +276,8 @@ export class Link {
         this.#wifiRefusals = 0;
         return this.dispatch(LinkEvent.WifiUp);
       }
-      if (event === "rejected" && ++this.#wifiRefusals >= WIFI_REFUSALS) return this.fail(LinkEvent.Rejected, "wifi: password rejected");
-      this.#pendingError ||= event === "rejected" ? "wifi: password rejected" : "wifi disconnected";
+      if (event === "rejected" && ++this.#wifiRefusals >= WIFI_REFUSALS) return this.fail(LinkEvent.Rejected, LinkError.Wifi, "wifi: password rejected");
+      this.#note(LinkError.Wifi, event === "rejected" ? "wifi: password rejected" : "wifi disconnected");
       this.dispatch(LinkEvent.WifiDown);
     });
   }
@@ -251,7 +285,7 @@ export class Link {
   #connect(): void {
     const settings = this.#settings;
     this.attempts++;
-    this.#arm(CONNECT_TIMEOUT, LinkEvent.Timeout, "connect timed out");
+    this.#arm(CONNECT_TIMEOUT, LinkEvent.Timeout, LinkError.Timeout, "connect timed out");
     const url = deviceUrl(settings.url, settings.deviceId);
     let socket: WebSocketHandle | undefined;
     const events = {
@@ -271,7 +305,7 @@ export class Link {
         if (socket !== this.#socket) return;
         this.#socket = undefined;
         const state = this.state;
-        this.#pendingError ||= reason || (state === LinkState.Connecting ? "connect failed" : state === LinkState.Handshaking ? "closed during the handshake" : "connection closed");
+        this.#note(LinkError.Connect, reason || (state === LinkState.Connecting ? "connect failed" : state === LinkState.Handshaking ? "closed during the handshake" : "connection closed"));
         this.dispatch(LinkEvent.Closed);
       },
     };
@@ -280,16 +314,18 @@ export class Link {
     } catch {
       // The platform could not even start a connection (no socket, no route): transient, like a refusal.
       this.#pendingError = `cannot open ${url}`;
+      this.#pendingCode = LinkError.Connect;
       this.dispatch(LinkEvent.Closed);
     }
   }
 
   #handshake(): void {
-    this.#arm(HANDSHAKE_TIMEOUT, LinkEvent.Timeout, "handshake timed out");
+    this.#arm(HANDSHAKE_TIMEOUT, LinkEvent.Timeout, LinkError.Timeout, "handshake timed out");
   }
 
   #goOnline(): void {
     this.#pendingError = "";
+    this.#pendingCode = LinkError.None;
     this.#confirmed = false;
     this.#listen();
     this.#client.online(this.#socket!);
@@ -301,25 +337,32 @@ export class Link {
    * answers nothing before the timeout, is taken for dead all the same.
    */
   #ping(): void {
-    this.#arm(PONG_TIMEOUT, LinkEvent.Timeout, "no pong in time");
+    this.#arm(PONG_TIMEOUT, LinkEvent.Timeout, LinkError.Timeout, "no pong in time");
     this.#socket?.send(PING);
   }
 
   #retryLater(): void {
     this.#drop();
-    if (this.#pendingError) this.lastError = this.#pendingError;
+    if (this.#pendingError) {
+      this.lastError = this.#pendingError;
+      this.lastErrorCode = this.#pendingCode;
+    }
     this.#pendingError = "";
+    this.#pendingCode = LinkError.None;
     const bound = this.backoff.bound();
     const next = this.backoff.next(this.#host.random());
-    // One line a retry: the serial console shows why, and tests read the delay and its bound.
+    // One line a retry: the serial console shows why.
     this.#host.log(`link: retry in ${next} ms of ${bound} (${this.lastError})`);
+    this.onRetry?.(next, bound, this.lastError);
     this.#rest(next);
   }
 
   #suspend(): void {
     this.#drop();
     this.lastError = this.#pendingError || "rejected";
+    this.lastErrorCode = this.#pendingError ? this.#pendingCode : LinkError.Rejected;
     this.#pendingError = "";
+    this.#pendingCode = LinkError.None;
     this.backoff.reset(); // after the long wait, the ramp starts over
     this.#host.log(`link: suspended: ${this.lastError}`);
     this.#rest(SUSPEND_RETRY);
@@ -356,6 +399,7 @@ export class Link {
   takeError(): string {
     const error = this.lastError;
     this.lastError = "";
+    this.lastErrorCode = LinkError.None;
     return error;
   }
 
@@ -374,20 +418,30 @@ export class Link {
 
   #listen(): void {
     const heartbeat = this.#settings.heartbeat ?? 0;
-    if (heartbeat > 0) this.#arm(heartbeat, LinkEvent.Quiet, "");
+    if (heartbeat > 0) this.#arm(heartbeat, LinkEvent.Quiet, LinkError.None, "");
   }
 
   #rest(delay: number): void {
     if (this.#settings.oneShot) this.onRest?.(delay);
-    else this.#arm(delay, LinkEvent.RetryDue, "");
+    else this.#arm(delay, LinkEvent.RetryDue, LinkError.None, "");
   }
 
-  #arm(ms: number, event: LinkEventName, reason: string): void {
+  #arm(ms: number, event: LinkEventName, code: LinkErrorCode, reason: string): void {
     this.#timer = this.#host.setTimer(() => {
       this.#timer = undefined;
-      if (reason) this.#pendingError = reason;
+      if (reason) {
+        this.#pendingError = reason;
+        this.#pendingCode = code;
+      }
       this.dispatch(event);
     }, ms);
+  }
+
+  /** A failure's reason, unless one is already noted for this transition. */
+  #note(code: LinkErrorCode, reason: string): void {
+    if (this.#pendingError) return;
+    this.#pendingError = reason;
+    this.#pendingCode = code;
   }
 
   #drop(): void {

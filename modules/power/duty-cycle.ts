@@ -7,10 +7,10 @@
  */
 import type { Host, TimerHandle } from "../host/host";
 import type { Link } from "../link/link";
-import { LinkState } from "../link/link";
+import { LinkError, LinkState } from "../link/link";
 import type { Uplink } from "../uplink/uplink";
 import type { TemperatureProbe } from "../../sensors/probe";
-import { LINK_ERRORS, linkErrorCode, type WakeState } from "./retained";
+import type { WakeState } from "./retained";
 import { reasonToConnect, type WakeReason } from "./wake-plan";
 
 export interface DutyCycleSettings {
@@ -23,12 +23,18 @@ export interface DutyCycleSettings {
   awakeCap(): number;
   /** ms: check in for pushed configuration at least this often; 0 never. */
   checkIn(): number;
-  /** True when a reading (centi-degrees) should be sent at once. */
-  isAlarm(value: number): boolean;
+  /**
+   * True when battery mode was switched off (a pushed `mode`): the wakes send what is held, and once nothing
+   * is, the device restarts always-on instead of sleeping.
+   */
+  leaving(): boolean;
 }
 
-/** Why the wake ended; "step" is a wake before its slot, one step of a sleep longer than the chip takes at once. */
-export type SleepCause = "idle" | "sent" | "backoff" | "cap" | "step";
+/**
+ * Why the wake ended; "step" is a wake before its slot, one step of a sleep longer than the chip takes at once;
+ * "leave" a restart out of battery mode.
+ */
+export type SleepCause = "idle" | "sent" | "backoff" | "cap" | "step" | "leave";
 
 /** Don't plan a sleep shorter than this: waking costs more than staying awake that long. */
 const MIN_SLEEP = 200;
@@ -66,6 +72,7 @@ export class DutyCycle {
     const host = this.#host;
     const state = this.#state;
     const now = (this.#wokeAt = host.ticks());
+    if (this.#settings.leaving() && !state.store.count) return this.#leave();
     const interval = this.#settings.interval();
     const newBoot = fresh || state.boot !== boot;
     if (resumed && !newBoot && state.interval === interval) {
@@ -105,11 +112,11 @@ export class DutyCycle {
       else state.store.append(value, state.boot, index, interval, time);
       // The commit point: from here a reset keeps the reading (and this wake's place on the grid).
       this.#commit();
-      this.#decide(this.#settings.isAlarm(value));
+      this.#decide();
     });
   }
 
-  #decide(alarm: boolean): void {
+  #decide(): void {
     const host = this.#host;
     const state = this.#state;
     const store = state.store;
@@ -121,7 +128,7 @@ export class DutyCycle {
       maxLatency: this.#settings.maxLatency(),
       interval: state.interval * 1000,
       retryAt: state.retryAt,
-      alarm,
+      leaving: this.#settings.leaving(),
       checkIn: this.#settings.checkIn(),
       lastCheckIn: state.lastCheckIn,
     }));
@@ -130,7 +137,7 @@ export class DutyCycle {
     const link = this.#link;
     link.backoff.attempt = state.backoffAttempt;
     // A failure in an earlier wake is still to be reported in the next successful hello.
-    if (state.error) link.lastError = LINK_ERRORS[state.error] ?? "";
+    link.carryError(state.error);
     let associated = false;
     link.onTransition = (_from, _event, to) => {
       if (to === LinkState.Connecting) associated = true;
@@ -178,12 +185,13 @@ export class DutyCycle {
       }
       state.retries = link.backoff.attempt;
       // Kept until a hello has carried it (hello takes it from the link).
-      state.error = cause === "cap" && !link.lastError ? LINK_ERRORS.indexOf("timeout") : linkErrorCode(link.lastError);
+      state.error = cause === "cap" && !link.lastErrorCode ? LinkError.Timeout : link.lastErrorCode;
       link.onRest = undefined;
       link.stop(); // closes the socket, leaves Wi-Fi; unacknowledged readings stay in the store
     }
     this.#uplink.onIdle = undefined;
     this.#uplink.onReleased = undefined;
+    if (this.#settings.leaving() && !state.store.count) return this.#leave();
 
     const now = host.ticks();
     state.awakeMs = now - this.#wokeAt;
@@ -195,6 +203,14 @@ export class DutyCycle {
     }
     state.slot = slot;
     this.#sleepFor(state.gridStart + slot * period - now, now);
+  }
+
+  /** Out of battery mode: nothing is held, so a restart (main() then runs always-on) loses nothing. */
+  #leave(): void {
+    this.cause = "leave";
+    this.#host.clearTimer(this.#capTimer);
+    this.#state.discard();
+    this.#host.restart();
   }
 
   /** Sleeps `delay`, or the longest the chip can (Host.maxSleepMs), after which the next wake goes on sleeping. */

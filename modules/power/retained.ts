@@ -44,20 +44,6 @@ const S_MAGIC = 0, S_CRC = 1, S_SEQ = 2, S_LAYOUT = 3;
 const S_WORDS = (HEADER_BYTES + FLOATS * 8) / 4;
 const S_STORE_COUNT = (HEADER_BYTES + STATE_BYTES + 16) / 4 + 2;
 
-/** Why the last wake's link failed, as a code that fits a word (the text is in LINK_ERRORS). */
-export const LINK_ERRORS = Object.freeze(["", "wifi", "connect", "timeout", "rejected", "ack"]);
-
-/** The LINK_ERRORS code of a link failure reason (modules/link/link.ts): the class survives sleep, not the text. */
-export function linkErrorCode(reason: string): number {
-  if (!reason) return 0;
-  if (reason.startsWith("wifi")) return 1;
-  if (reason === "no ack in time") return 5;
-  if (reason.startsWith("server: unauthorized") || reason.startsWith("server: revoked") || reason.startsWith("server: unknown-device") ||
-    reason.startsWith("server.url") || reason.startsWith("gave up")) return 4;
-  if (reason.indexOf("timed out") >= 0 || reason === "no pong in time") return 3;
-  return 2;
-}
-
 export type RestoreResult = "restored" | "empty" | "corrupt";
 
 /** The wake-to-wake state of battery mode, worked on in RAM and committed to the retained image. */
@@ -166,6 +152,15 @@ export class WakeState {
     this.#onCommit?.();
   }
 
+  /**
+   * Forgets the image: the next restore finds it empty (the device is leaving battery mode, and a later return
+   * to it starts afresh instead of resuming a stale clock and grid).
+   */
+  discard(): void {
+    for (const words of this.#slotWords) words[S_MAGIC] = 0;
+    this.#onCommit?.();
+  }
+
   /** Commits so far in this run (the sequence number goes on across runs). */
   get sequence(): number {
     return this.#seq;
@@ -202,6 +197,7 @@ export class WakeState {
   set slot(n: number) { this.#words[W_SLOT] = n; }
   get backoffAttempt(): number { return this.#words[W_BACKOFF_ATTEMPT]; }
   set backoffAttempt(n: number) { this.#words[W_BACKOFF_ATTEMPT] = n; }
+  /** The LinkError code (modules/link/link.ts) of the last wake's failure, until a hello has reported it. */
   get error(): number { return this.#words[W_ERROR]; }
   set error(code: number) { this.#words[W_ERROR] = code; }
   get awakeMs(): number { return this.#words[W_AWAKE_MS]; }

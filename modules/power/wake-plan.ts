@@ -16,19 +16,19 @@ export interface WakeFacts {
   interval: number;
   /** No attempt before this device time (backoff carried across sleep). */
   retryAt: number;
-  /** A reading crossed an alarm threshold this wake. */
-  alarm: boolean;
+  /** Battery mode was switched off: what is held goes now, then the device restarts always-on. */
+  leaving: boolean;
   /** Check in for pushed configuration at least this often, ms; 0: never just for that. */
   checkIn: number;
   lastCheckIn: number;
 }
 
-export type WakeReason = "" | "batch" | "latency" | "alarm" | "check-in";
+export type WakeReason = "" | "batch" | "latency" | "leaving" | "check-in";
 
 /** The reason to connect this wake, or "" to sample and sleep. */
 export function reasonToConnect(f: WakeFacts): WakeReason {
-  if (f.alarm) return "alarm"; // worth breaking the backoff for
   if (f.now < f.retryAt) return "";
+  if (f.leaving && f.unsent > 0) return "leaving";
   if (f.unsent >= f.batchSize) return "batch";
   // Send now if waiting for the next wake would make the oldest reading late.
   if (f.oldestUnsent >= 0 && f.now + f.interval - f.oldestUnsent > f.maxLatency) return "latency";

@@ -9,8 +9,8 @@
  * window releases in order). A single-channel batch is one frame, as it always was.
  */
 import type { Host, TimerHandle, WebSocketHandle } from "../host/host";
-import type { LinkClient, LinkEventName } from "../link/link";
-import { LinkEvent } from "../link/link";
+import type { LinkClient, LinkErrorCode, LinkEventName } from "../link/link";
+import { LinkError, LinkEvent } from "../link/link";
 import { BatchEncoder, type BatchHeader } from "../protocol/batch";
 import { ReadingStore, type Slice } from "../store/readings";
 import { PROTOCOL_VERSION } from "../protocol/endpoint";
@@ -41,10 +41,16 @@ export interface UplinkOptions {
   /** Longest a reading waits, in ms. */
   maxLatency: () => number;
   ackTimeout: () => number;
-  /** Applies pushed configuration; returns an error message, or "" when applied. */
-  applyConfig: (set: Record<string, unknown>) => string;
+  /** Applies pushed configuration: what it applied, and what it refused with the reason, by key. */
+  applyConfig: (set: Record<string, unknown>) => ConfigAnswer;
   /** Reports a failure to the link. */
-  fail: (event: LinkEventName, reason: string) => void;
+  fail: (event: LinkEventName, code: LinkErrorCode, reason: string) => void;
+}
+
+/** What became of a pushed configuration (`cfgack`, docs/protocol.md). */
+export interface ConfigAnswer {
+  applied: string[];
+  refused: Record<string, string>;
 }
 
 export class Uplink implements LinkClient {
@@ -58,8 +64,6 @@ export class Uplink implements LinkClient {
   /** Frames that waited for room in the send buffer, and cfgack replies dropped for want of it. */
   waited = 0;
   unanswered = 0;
-  /** Server's epoch ms minus device ticks, once a `welcome` said it; 0 until then. */
-  clockOffset = 0;
   /** Send every unsent reading now, full batch or not (a battery wake that already paid for the radio). */
   flush = false;
   /** Called when the server has welcomed this connection and acknowledged everything held. */
@@ -128,7 +132,7 @@ export class Uplink implements LinkClient {
   }
 
   text(text: string): void {
-    let frame: { t?: unknown; s?: unknown; id?: unknown; set?: unknown; code?: unknown; msg?: unknown; time?: unknown };
+    let frame: { t?: unknown; s?: unknown; id?: unknown; set?: unknown; code?: unknown; msg?: unknown };
     try {
       frame = JSON.parse(text);
     } catch {
@@ -139,7 +143,6 @@ export class Uplink implements LinkClient {
         if (typeof frame.s === "number") return this.#answered(frame.s, true);
         break;
       case "welcome":
-        if (typeof frame.time === "number") this.clockOffset = frame.time - this.#options.host.ticks();
         this.#welcomed = true;
         return this.#checkIdle();
       case "cfg":
@@ -228,21 +231,34 @@ export class Uplink implements LinkClient {
     this.#checkIdle();
   }
 
+  /**
+   * Runs `callback` once the server has welcomed this session and acknowledged everything held: now if it
+   * already has, else as `onIdle`. Everything unsent goes at once meanwhile (`flush`).
+   */
+  whenIdle(callback: () => void): void {
+    this.flush = true;
+    this.onIdle = callback;
+    this.pump();
+    this.#checkIdle();
+  }
+
   #checkIdle(): void {
     if (this.#welcomed && this.#socket && !this.#window.length && !this.#options.store.unsent) this.onIdle?.();
   }
 
   #error(code: string, message: string, seq: unknown): void {
     this.#options.host.log(`uplink: server error ${code}: ${message}`);
-    if (REJECTIONS.indexOf(code) >= 0) return this.#options.fail(LinkEvent.Rejected, `server: ${code}`);
+    if (REJECTIONS.indexOf(code) >= 0) return this.#options.fail(LinkEvent.Rejected, LinkError.Rejected, `server: ${code}`);
     if (typeof seq !== "number" || this.#window.find(seq) < 0) return;
-    if (SESSION_ERRORS.indexOf(code) >= 0) return this.#options.fail(LinkEvent.Closed, `server: ${code}`);
+    if (SESSION_ERRORS.indexOf(code) >= 0) return this.#options.fail(LinkEvent.Closed, LinkError.Connect, `server: ${code}`);
     this.#answered(seq, false);
   }
 
   #configure(id: unknown, set: Record<string, unknown>): void {
-    const error = this.#options.applyConfig(set);
-    const reply = error ? { t: "cfgack", id, ok: false, err: error } : { t: "cfgack", id, ok: true };
+    const { applied, refused } = this.#options.applyConfig(set);
+    let ok = true;
+    for (const _ in refused) ok = false;
+    const reply = ok ? { t: "cfgack", id, ok, applied } : { t: "cfgack", id, ok, applied, refused };
     if (this.#outbox.length < OUTBOX) this.#transmit(JSON.stringify(reply));
     else this.unanswered++;
   }
@@ -262,7 +278,7 @@ export class Uplink implements LinkClient {
     const due = this.#window.sentAt[0] + this.#options.ackTimeout() - host.ticks();
     this.#ackTimer = host.setTimer(() => {
       this.#ackTimer = undefined;
-      this.#options.fail(LinkEvent.Timeout, "no ack in time");
+      this.#options.fail(LinkEvent.Timeout, LinkError.Ack, "no ack in time");
     }, due > 0 ? due : 0);
   }
 }

@@ -19,6 +19,8 @@ export interface ServerRecord {
   hellos: number[];
   /** Virtual times and sizes of stored batches (`stored` 0: a resend the server already had). */
   batches: { at: number; n: number; stored: number }[];
+  /** Virtual times and err codes of the frames the server refused (its `rejected` log events). */
+  rejections: { at: number; code: string }[];
 }
 
 /** The real server on a virtual clock, with a record of what each device did to it. */
@@ -57,7 +59,7 @@ export class FaultServer {
 
   record(id: string): ServerRecord {
     let record = this.records.get(id);
-    if (!record) this.records.set(id, (record = { hellos: [], batches: [] }));
+    if (!record) this.records.set(id, (record = { hellos: [], batches: [], rejections: [] }));
     return record;
   }
 
@@ -72,6 +74,7 @@ export class FaultServer {
     if (!id) return;
     if (line.event === "hello") this.record(id).hellos.push(this.clock.now());
     else if (line.event === "batch-stored") this.record(id).batches.push({ at: this.clock.now(), n: Number(line.n), stored: Number(line.stored) });
+    else if (line.event === "rejected" && typeof line.code === "string") this.record(id).rejections.push({ at: this.clock.now(), code: line.code });
   }
 }
 

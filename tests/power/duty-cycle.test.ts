@@ -6,7 +6,7 @@ import { DutyCycle } from "../../modules/power/duty-cycle";
 import { ReadingStore } from "../../modules/store/readings";
 import { BatchEncoder } from "../../modules/protocol/batch";
 import { Uplink } from "../../modules/uplink/uplink";
-import { Link } from "../../modules/link/link";
+import { Link, LinkError } from "../../modules/link/link";
 import { reasonToConnect } from "../../modules/power/wake-plan";
 import { crc32 } from "../../modules/power/crc32";
 
@@ -22,6 +22,8 @@ class BatteryDevice {
   wakeTimes: number[] = [];
   batch = 10;
   latencyMs = 3600000;
+  /** Battery mode switched off (a pushed `mode`). */
+  leaving = false;
   /** The next wake starts this many ms off the clock the image planned (negative: early). */
   clockSkew = 0;
 
@@ -40,21 +42,21 @@ class BatteryDevice {
     this.clockSkew = 0;
     this.wakeTimes.push(host.ticks());
     const uplink: Uplink = new Uplink({
-      host, store: state.store, encoder: new BatchEncoder(120), hello: () => ({ id: "d" }),
+      host, store: state.store, encoder: new BatchEncoder(120), hello: () => ({ id: "d", err: link.takeError() || undefined }),
       batchSize: () => this.batch, maxLatency: () => this.latencyMs, ackTimeout: () => 5000,
-      applyConfig: () => "", fail: (event, reason) => link.fail(event, reason),
+      applyConfig: () => ({ applied: [], refused: {} }), fail: (event, code, reason) => link.fail(event, code, reason),
     });
     const link = new Link(host, {
       ssid: "s", password: "p", url: "ws://x", deviceId: "d", token: "t", backoffBase: 1000, backoffCap: 600000, oneShot: true,
     }, uplink);
     const cycle = new DutyCycle(host, state, { configure() {}, sample: (done) => done(2000 + this.wakeTimes.length), close() {} }, uplink, link, {
       interval: () => INTERVAL, batchSize: () => this.batch, maxLatency: () => this.latencyMs,
-      awakeCap: () => 15000, checkIn: () => 0, isAlarm: () => false,
+      awakeCap: () => 15000, checkIn: () => 0, leaving: () => this.leaving,
     });
     cycle.wake(fresh, 1, !fresh && !afterReset);
     if (!cycle.cause) network(host, cycle);
-    host.advance(20000); // past the awake cap: every wake ends in a sleep
-    assert.equal(host.sleeps.length, 1, "every wake ends in exactly one sleep");
+    host.advance(20000); // past the awake cap: every wake ends in a sleep, or a restart out of battery mode
+    assert.equal(host.sleeps.length + host.restarts, 1, "every wake ends in exactly one sleep or restart");
     return { host, cycle, state };
   }
 }
@@ -202,14 +204,62 @@ test("garbage after a power loss is an empty image, not corruption", () => {
   assert.equal(state.store.count, 1);
 });
 
-test("the wake plan connects for a full batch, for latency, for an alarm, and respects the backoff", () => {
-  const base = { now: 100000, unsent: 3, batchSize: 10, oldestUnsent: 0, maxLatency: 900000, interval: 60000, retryAt: 0, alarm: false, checkIn: 0, lastCheckIn: 0 };
+test("the wake plan connects for a full batch, for latency, to leave battery mode, and respects the backoff", () => {
+  const base = { now: 100000, unsent: 3, batchSize: 10, oldestUnsent: 0, maxLatency: 900000, interval: 60000, retryAt: 0, leaving: false, checkIn: 0, lastCheckIn: 0 };
   assert.equal(reasonToConnect(base), "");
   assert.equal(reasonToConnect({ ...base, unsent: 10 }), "batch");
   assert.equal(reasonToConnect({ ...base, now: 850000 }), "latency");
   assert.equal(reasonToConnect({ ...base, unsent: 10, retryAt: 200000 }), "");
-  assert.equal(reasonToConnect({ ...base, alarm: true, retryAt: 200000 }), "alarm");
+  assert.equal(reasonToConnect({ ...base, leaving: true }), "leaving");
+  assert.equal(reasonToConnect({ ...base, leaving: true, unsent: 0, oldestUnsent: -1 }), "", "nothing held: nothing to send");
+  assert.equal(reasonToConnect({ ...base, leaving: true, retryAt: 200000 }), "", "the backoff holds");
   assert.equal(reasonToConnect({ ...base, checkIn: 50000 }), "check-in");
+});
+
+test("leaving battery mode: wakes send what is held, then restart instead of sleeping, and the image is forgotten", () => {
+  const device = new BatteryDevice();
+  for (let i = 0; i < 3; i++) assert.equal(device.wake().cycle.cause, "idle");
+  device.leaving = true;
+  // Backoff first: the held readings stay, and the wake sleeps as battery mode does.
+  const failed = device.wake((host) => {
+    host.wifiListener!("connected");
+    host.socket!.events.onClose();
+  });
+  assert.equal(failed.cycle.reason, "leaving");
+  assert.deepEqual([failed.cycle.cause, failed.host.restarts, failed.state.store.count], ["backoff", 0, 4]);
+  device.clockSkew = 60 * INTERVAL * 1000; // past the retry time
+  const sent = device.wake(healthyServer);
+  assert.deepEqual([sent.cycle.reason, sent.cycle.cause, sent.host.restarts, sent.host.sleeps.length], ["leaving", "leave", 1, 0]);
+  const stored = sent.host.socket!.frames().filter((f) => f.t === "b").reduce((n, f) => n + f.n, 0);
+  assert.equal(stored, 5, "the four held and this wake's reading went");
+  assert.equal(new WakeState(device.memory, WakeState.capacityFor(device.memory.byteLength, SLOTS), SLOTS).restore(), "empty");
+});
+
+test("leaving battery mode with nothing held restarts at once, without the radio", () => {
+  const device = new BatteryDevice();
+  device.batch = 1;
+  assert.equal(device.wake(healthyServer).cycle.cause, "sent");
+  device.leaving = true;
+  const { host, cycle } = device.wake();
+  assert.deepEqual([cycle.cause, host.restarts, host.wifiJoins.length], ["leave", 1, 0]);
+});
+
+test("a wake's link failure is kept across sleep as its code (not its text), and the next hello reports it", () => {
+  const closed = new BatteryDevice();
+  closed.batch = 1;
+  assert.equal(closed.wake((h) => { h.wifiListener!("connected"); h.socket!.events.onClose(); }).state.error, LinkError.Connect);
+  closed.clockSkew = 10 * INTERVAL * 1000; // past the retry time
+  const next = closed.wake(healthyServer);
+  assert.equal(next.cycle.cause, "sent");
+  assert.equal(next.host.socket!.frames().find((f) => f.t === "hello").err, "connect");
+  assert.equal(next.state.error, LinkError.None, "reported once");
+
+  const unacked = new BatteryDevice();
+  unacked.batch = 1;
+  assert.equal(unacked.wake((h) => { h.wifiListener!("connected"); h.socket!.events.onOpen(); }).state.error, LinkError.Ack);
+  const capped = new BatteryDevice();
+  capped.batch = 1;
+  assert.equal(capped.wake(() => {}).state.error, LinkError.Timeout);
 });
 
 test("CRC-32 matches the standard check value", () => {

@@ -71,6 +71,8 @@ const cases: BadInput[] = [
   { name: "hello id ≠ path id", hello: false, frames: [hello("someone-else")], expect: { err: "bad-field", close: 1008 } },
   { name: "hello of an unsupported version", hello: false, frames: [{ t: "hello", v: 2, id: "x", features: ["future"] }], expect: { err: "bad-field", close: 1008 } },
   { name: "cfgack for no pending push", frames: [{ t: "cfgack", id: 99999, ok: true }], expect: { err: "bad-field" } },
+  { name: "cfgack whose applied is not a list of names", frames: [{ t: "cfgack", id: 1, ok: true, applied: [1] }], expect: { err: "bad-field" } },
+  { name: "cfgack whose refusal is not text", frames: [{ t: "cfgack", id: 1, ok: false, refused: { mode: 1 } }], expect: { err: "bad-field" } },
 ];
 
 describe("bad input", () => {

@@ -190,7 +190,8 @@ describe("reference server", () => {
     let detail = (await t.getJson(`/api/devices/${id}`)) as { config: { pending: { id: number }[]; last: unknown } };
     assert.deepEqual(detail.config.pending.map((p) => p.id), [pushId]);
 
-    device.send({ t: "cfgack", id: pushId, ok: false, err: "sample.interval must be between 1 and 86400 s" });
+    // One key applied, one refused: the record keeps the refusal's reason.
+    device.send({ t: "cfgack", id: pushId, ok: false, applied: ["batch.size"], refused: { "sample.interval": "sample.interval must be between 1 and 86400 s" } });
     await device.acked(batch({ s: 1 })); // the cfgack is handled before the next frame
     detail = (await t.getJson(`/api/devices/${id}`)) as typeof detail;
     assert.deepEqual(detail.config.pending, []);

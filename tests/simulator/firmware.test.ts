@@ -79,7 +79,8 @@ test("battery: a corrupt retained image is discarded and said, with the readings
   const rtc = new Uint8Array(dev.hardware.retained(0)!);
   for (const slot of [0, 184]) rtc[slot + 40] ^= 0xff; // both image slots (modules/power/retained.ts SLOT_BYTES)
   await clock.advance(20 * MINUTE);
-  assert.ok(dev.log.includes("power: retained image corrupt, discarded (1 so far, 5 readings lost)"), "said, with the count");
+  const hello = server.db.device("kitchen-1")!;
+  assert.deepEqual([hello.store_corrupt, hello.store_lost], [1, 5], "said in hello, with the readings lost");
   const rows = stored(server);
   assert.ok(rows.length >= 10);
   assert.deepEqual(rows, dev.samples.slice(5, 5 + rows.length).map((s) => [s.at, s.value]), "the 5 lost readings are not sent");

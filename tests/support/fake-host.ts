@@ -158,7 +158,10 @@ export class FakeHost implements Host {
   resetReason() {
     return "power-on";
   }
-  restart() {}
+  restarts = 0;
+  restart() {
+    this.restarts++;
+  }
 
   get socket(): FakeSocket | undefined {
     return this.sockets[this.sockets.length - 1];

@@ -1,5 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { LinkError } from "../../modules/link/link";
 import { Uplink } from "../../modules/uplink/uplink";
 import { ReadingStore } from "../../modules/store/readings";
 import { BatchEncoder } from "../../modules/protocol/batch";
@@ -21,11 +22,8 @@ function setup(batch = 5, latencyMs = 3600000) {
     batchSize: () => batch,
     maxLatency: () => latencyMs,
     ackTimeout: () => 10000,
-    applyConfig: (set) => {
-      const applied = settings.apply(set, true);
-      return applied.ok ? "" : applied.error;
-    },
-    fail: (event, reason) => failures.push(`${event}:${reason}`),
+    applyConfig: (set) => settings.applyPushed(set),
+    fail: (event, code, reason) => failures.push(`${event}:${code}:${reason}`),
   });
   const socket = host.openWebSocket("ws://x", [], { onOpen() {}, onText() {}, onClose() {} });
   const sample = (k: number) => {
@@ -153,7 +151,7 @@ test("no ack in time makes the link reconnect", () => {
   host.advance(9999);
   assert.deepEqual(failures, []);
   host.advance(1);
-  assert.deepEqual(failures, ["Timeout:no ack in time"]);
+  assert.deepEqual(failures, [`Timeout:${LinkError.Ack}:no ack in time`]);
 });
 
 test("a reading older than the maximum latency goes out in a short batch", () => {
@@ -181,20 +179,28 @@ test("credentials refused by the server suspend the link", () => {
   const { uplink, failures, open } = setup();
   open();
   uplink.text('{"t":"err","code":"revoked","msg":"token revoked"}');
-  assert.deepEqual(failures, ["Rejected:server: revoked"]);
+  assert.deepEqual(failures, [`Rejected:${LinkError.Rejected}:server: revoked`]);
 });
 
-test("pushed configuration is validated, applied all-or-nothing and acknowledged", () => {
+test("pushed configuration: each key judged, the good ones applied, and the cfgack says which were applied and which refused", () => {
   const { uplink, socket, settings, open } = setup();
   open();
   uplink.text('{"t":"cfg","id":7,"set":{"sample.interval":30,"batch.size":20}}');
-  assert.deepEqual(socket.frames().at(-1), { t: "cfgack", id: 7, ok: true });
+  assert.deepEqual(socket.frames().at(-1), { t: "cfgack", id: 7, ok: true, applied: ["sample.interval", "batch.size"] });
   assert.equal(settings.int("sample.interval"), 30);
-  uplink.text('{"t":"cfg","id":8,"set":{"batch.size":5,"sample.interval":0}}');
-  assert.deepEqual(socket.frames().at(-1), { t: "cfgack", id: 8, ok: false, err: "sample.interval must be between 1 and 86400 s" });
-  assert.equal(settings.int("batch.size"), 20, "nothing half-applied");
-  uplink.text('{"t":"cfg","id":9,"set":{"device.token":"x"}}');
-  assert.equal(socket.frames().at(-1).ok, false);
+  uplink.text('{"t":"cfg","id":8,"set":{"batch.size":5,"sample.interval":0,"device.token":"x","no.such":1}}');
+  const ack = socket.frames().at(-1);
+  assert.deepEqual([ack.t, ack.id, ack.ok, ack.applied, Object.keys(ack.refused).sort()],
+    ["cfgack", 8, false, ["batch.size"], ["device.token", "no.such", "sample.interval"]]);
+  for (const reason of Object.values(ack.refused)) assert.equal(typeof reason, "string");
+  assert.equal(settings.int("batch.size"), 5, "the good key applied");
+  assert.equal(settings.int("sample.interval"), 30, "the bad one not");
+  assert.equal(settings.text("device.token"), "", "a key the server may not set is refused");
+  // A rule that joins keys refuses the keys it joins.
+  uplink.text('{"t":"cfg","id":9,"set":{"link.backoff.base":50000,"link.backoff.cap":2000}}');
+  assert.deepEqual(socket.frames().at(-1).applied, []);
+  assert.deepEqual(Object.keys(socket.frames().at(-1).refused), ["link.backoff.base", "link.backoff.cap"]);
+  assert.equal(settings.int("link.backoff.cap"), 60000);
 });
 
 test("garbage from the server is counted and ignored", () => {
@@ -220,7 +226,7 @@ test("errors that are the session's fault keep the batch and reconnect: no-hello
     uplink.text(`{"t":"err","code":"${code}","msg":"x","s":1}`);
     assert.equal(store.count, 5, `${code}: the readings stay`);
     assert.equal(uplink.rejected, 0, code);
-    assert.deepEqual(failures, [`Closed:server: ${code}`]);
+    assert.deepEqual(failures, [`Closed:${LinkError.Connect}:server: ${code}`]);
   }
 });
 
