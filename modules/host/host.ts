@@ -4,6 +4,7 @@
  * file against Node implementations of those modules, so the core never learns where it runs.
  */
 import type { PreferenceStore } from "../../config/settings";
+import type { StaticAddress } from "../../config/schema";
 import type { ProbeIo } from "../../sensors/probe";
 
 export interface TimerHandle {
@@ -19,6 +20,8 @@ export interface WifiOptions {
   /** The access point to join straight away, skipping the scan (with `channel`). */
   bssid?: Uint8Array;
   channel?: number;
+  /** A static address instead of DHCP (`wifi.ip`): no address exchange after the association. */
+  address?: StaticAddress;
 }
 
 export interface WebSocketEvents {

@@ -5,6 +5,7 @@
  * randomness, Wi-Fi and sockets come from the Host.
  */
 import { parseWebSocketUrl, type Host, type WebSocketHandle } from "../host/host";
+import type { StaticAddress } from "../../config/schema";
 import { Backoff, RETRIES_EXHAUSTED } from "./backoff";
 
 export const LinkState = Object.freeze({
@@ -107,6 +108,8 @@ export interface LinkSettings {
   /** Access point of the last join (6 bytes) and its channel, for a fast re-join; channel 0 when unknown. */
   bssid?: Uint8Array;
   channel?: number;
+  /** A static address instead of DHCP (battery wakes, `wifi.ip`). */
+  address?: StaticAddress;
 }
 
 /** The session protocol on top of an open socket (modules/uplink). */
@@ -236,7 +239,7 @@ export class Link {
     if (this.#wifiUp) return this.dispatch(LinkEvent.WifiUp);
     if (!settings.ssid) return this.fail(LinkEvent.Rejected, "wifi.ssid is not set");
     this.#arm(WIFI_TIMEOUT, LinkEvent.Timeout, "wifi join timed out");
-    const options = { ssid: settings.ssid, password: settings.password, bssid: settings.bssid, channel: settings.channel };
+    const options = { ssid: settings.ssid, password: settings.password, bssid: settings.bssid, channel: settings.channel, address: settings.address };
     this.#host.joinWifi(options, (event) => {
       this.#wifiUp = event === "connected";
       if (this.#wifiUp) {

@@ -63,6 +63,14 @@ function reach(state: LinkStateName) {
   return rig;
 }
 
+test("a join names the remembered access point and the static address its settings carry", () => {
+  const bssid = Uint8Array.of(2, 0, 0x5e, 0, 0, 1);
+  const address = { address: 0xc0a80132, netmask: 0xffffff00, gateway: 0xc0a80101, dns: 0xc0a80101 };
+  const { host, link } = setup({ bssid, channel: 6, address });
+  link.start();
+  assert.deepEqual(host.wifiJoins, [{ ssid: "home", password: "secret", bssid, channel: 6, address }]);
+});
+
 test("every transition names a known state, event and action", () => {
   const states = Object.values(LinkState) as string[];
   const link = setup().link as unknown as Record<string, unknown>;
@@ -99,7 +107,7 @@ test("events a state has no row for are ignored", () => {
 test("joins Wi-Fi, connects with the token on the upgrade, handshakes, and goes online", () => {
   const { host, client, link, path } = setup();
   link.start();
-  assert.deepEqual(host.wifiJoins, [{ ssid: "home", password: "secret", bssid: undefined, channel: undefined }]);
+  assert.deepEqual(host.wifiJoins, [{ ssid: "home", password: "secret", bssid: undefined, channel: undefined, address: undefined }]);
   assert.equal(host.socket!.url, "ws://127.0.0.1:8080/v1/device/d1");
   assert.deepEqual(host.socket!.headers, ["Authorization", "Bearer tok"]);
   host.socket!.events.onConnect!();
