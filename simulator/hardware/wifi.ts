@@ -5,7 +5,7 @@
  * and channel skips the scan. Tests may change the access point, the delays, or drop the link.
  */
 import type { ClockTimer } from "./clock";
-import type { Hardware } from "./hardware";
+import type { Board } from "./board";
 
 export type WifiMessage = "connect" | "gotIP" | "lostIP" | "disconnect";
 
@@ -78,7 +78,7 @@ export class Radio {
   /** Joins so far, and those that skipped the scan. */
   joins = 0;
   fastJoins = 0;
-  #hardware: Hardware;
+  #hardware: Board;
   #station: Station | undefined;
   #step: ClockTimer | undefined;
   #joined: AccessPoint | undefined;
@@ -88,7 +88,7 @@ export class Radio {
   /** Joins that took a static address, so far. */
   staticJoins = 0;
 
-  constructor(hardware: Hardware) {
+  constructor(hardware: Board) {
     this.#hardware = hardware;
   }
 
