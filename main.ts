@@ -4,7 +4,7 @@
  */
 import { ModdableHost } from "./modules/host/moddable";
 import { Settings } from "./config/settings";
-import type { ConfigKey } from "./config/schema";
+import { staticAddress, type ConfigKey } from "./config/schema";
 import { ReadingStore } from "./modules/store/readings";
 import { BatchEncoder } from "./modules/protocol/batch";
 import { Link, type LinkSettings } from "./modules/link/link";
@@ -62,6 +62,8 @@ export default function main(): void {
   const probe = createProbe(settings, host, boot);
 
   const accessPoint = new Uint8Array(6);
+  // Battery wakes join with the static address, if set, unless the last join with it failed (docs/power.md).
+  const fixedAddress = () => (wake ? staticAddress(settings.text("wifi.ip")) : undefined);
   const linkSettings = (): LinkSettings => ({
     ssid: settings.text("wifi.ssid"),
     password: settings.text("wifi.password"),
@@ -76,6 +78,7 @@ export default function main(): void {
     oneShot: wake !== undefined,
     bssid: wake && wake.bssid(accessPoint) ? accessPoint : undefined,
     channel: wake?.channel,
+    address: wake?.useStaticAddress(fixedAddress()) ? fixedAddress() : undefined,
   });
 
   const uplink: Uplink = new Uplink({
@@ -168,6 +171,7 @@ export default function main(): void {
       awakeCap: () => AWAKE_CAP_MS,
       checkIn: () => CHECK_IN_MS,
       leaving: () => settings.text("mode") !== "battery",
+      staticAddress: fixedAddress,
     }).wake(fresh, boot, !fresh && resetReason === "deep-sleep");
     return;
   }

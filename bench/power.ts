@@ -31,7 +31,7 @@ const STRATEGIES = {
   "connect-every-wake": { config: { mode: "battery", "batch.size": 1, "batch.latency": 60 }, alwaysScan: true },
   batching: { config: THERMOCAST, alwaysScan: true },
   "remembered AP": { config: THERMOCAST, alwaysScan: false },
-  "static address": { config: { ...THERMOCAST, "wifi.ip": "10.0.0.50/24,10.0.0.1" }, alwaysScan: false },
+  "static address": { config: { ...THERMOCAST, "wifi.ip": "192.168.4.50/24,192.168.4.1" }, alwaysScan: false },
   "no-radio floor": { config: { ...THERMOCAST, "wifi.ssid": "" }, alwaysScan: false },
 } as const;
 type Strategy = keyof typeof STRATEGIES;

@@ -10,7 +10,7 @@ import { parseSteinhartHart } from "./steinhart-hart";
 import { checkDeviceId, parseServerUrl } from "../modules/protocol/endpoint";
 
 export type ConfigKey =
-  | "wifi.ssid" | "wifi.password" | "wifi.bssid" | "wifi.channel" | "wifi.ip"
+  | "wifi.ssid" | "wifi.password" | "wifi.ip"
   | "server.url" | "device.id" | "device.token"
   | "sample.interval" | "batch.size" | "batch.latency"
   | "link.backoff.base" | "link.backoff.cap" | "link.ack.timeout" | "link.heartbeat"
@@ -63,13 +63,6 @@ function checkUrl(url: string): string | undefined {
   return typeof parsed === "string" ? parsed : undefined;
 }
 
-const BSSID = /^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$/;
-
-function checkBssid(bssid: string): string | undefined {
-  if (bssid === "" || BSSID.test(bssid)) return undefined;
-  return "must look like 12:34:56:78:9a:bc (or be empty)";
-}
-
 /** An IPv4 address as a 32-bit number, or -1. */
 function ipv4(text: string): number {
   const parts = text.split(".");
@@ -82,18 +75,43 @@ function ipv4(text: string): number {
   return value;
 }
 
-/** Static address for fast re-join (no DHCP): `address/prefix,gateway`; the gateway also serves DNS. */
+/** A static IPv4 configuration (`wifi.ip`), each address as a 32-bit number (a.b.c.d is a·2^24 + …). */
+export interface StaticAddress {
+  address: number;
+  netmask: number;
+  gateway: number;
+  /** The gateway unless given. */
+  dns: number;
+}
+
+const STATIC_SHAPE = /^([0-9.]+)\/([0-9]{1,2}),([0-9.]+)(?:,([0-9.]+))?$/;
+
+/**
+ * `wifi.ip`, `address/prefix,gateway[,dns]`, as numbers; undefined for empty (DHCP) or a text that is not
+ * one (checkStaticIp says why).
+ */
+export function staticAddress(text: string): StaticAddress | undefined {
+  const match = STATIC_SHAPE.exec(text);
+  if (!match) return undefined;
+  const address = ipv4(match[1]), gateway = ipv4(match[3]);
+  const dns = match[4] === undefined ? gateway : ipv4(match[4]);
+  const prefix = Number(match[2]);
+  if (address < 0 || gateway < 0 || dns < 0 || prefix < 8 || prefix > 30) return undefined;
+  return { address, netmask: 2 ** 32 - 2 ** (32 - prefix), gateway, dns };
+}
+
+/**
+ * Static address for a fast join on battery wakes (no DHCP exchange): `address/prefix,gateway[,dns]`. Dropped
+ * for DHCP by itself if a join with it fails and one with DHCP then works (docs/power.md).
+ */
 function checkStaticIp(text: string): string | undefined {
   if (text === "") return undefined; // DHCP
-  const match = /^([0-9.]+)\/([0-9]{1,2}),([0-9.]+)$/.exec(text);
-  const address = match ? ipv4(match[1]) : -1;
-  const gateway = match ? ipv4(match[3]) : -1;
-  const prefix = match ? Number(match[2]) : 0;
-  if (address < 0 || gateway < 0 || prefix < 8 || prefix > 30)
-    return "must look like 192.168.1.50/24,192.168.1.1 (address/prefix,gateway), or be empty for DHCP";
-  const size = 2 ** (32 - prefix);
-  if (Math.floor(address / size) !== Math.floor(gateway / size)) return `gateway ${match![3]} is not in ${match![1]}/${prefix}`;
-  if (address === gateway) return "address and gateway must differ";
+  const parsed = staticAddress(text);
+  const match = STATIC_SHAPE.exec(text);
+  if (!parsed || !match) return "must look like 192.168.1.50/24,192.168.1.1[,dns] (address/prefix,gateway and a DNS server, the gateway's if not given), or be empty for DHCP";
+  const size = 2 ** (32 - Number(match[2]));
+  if (Math.floor(parsed.address / size) !== Math.floor(parsed.gateway / size)) return `gateway ${match[3]} is not in ${match[1]}/${match[2]}`;
+  if (parsed.address === parsed.gateway) return "address and gateway must differ";
   return undefined;
 }
 
@@ -108,9 +126,7 @@ function checkSteinhartHart(text: string): string | undefined {
 export const FIELDS: readonly Field[] = Object.freeze(([
   { key: "wifi.ssid", pref: "ssid", type: "text", maxLength: 32, default: "", help: "Wi-Fi network name" },
   { key: "wifi.password", pref: "pass", type: "text", maxLength: 63, default: "", secret: true, help: "Wi-Fi password (empty for an open network)" },
-  { key: "wifi.bssid", pref: "bssid", type: "text", maxLength: 17, default: "", check: checkBssid, help: "access point to join, 12:34:56:78:9a:bc; empty for any (set it to skip the scan on wake)" },
-  { key: "wifi.channel", pref: "channel", type: "int", unit: "", min: 0, max: 14, default: 0, help: "Wi-Fi channel of that access point, 0 for any" },
-  { key: "wifi.ip", pref: "ip", type: "text", maxLength: 33, default: "", check: checkStaticIp, help: "static address/prefix,gateway (e.g. 192.168.1.50/24,192.168.1.1); empty for DHCP" },
+  { key: "wifi.ip", pref: "ip", type: "text", maxLength: 50, default: "", check: checkStaticIp, help: "battery wakes' static address/prefix,gateway[,dns] (e.g. 192.168.1.50/24,192.168.1.1); empty for DHCP" },
   { key: "server.url", pref: "url", type: "text", maxLength: 200, default: "", check: checkUrl, help: "server, ws://host:port or wss://host:port" },
   { key: "device.id", pref: "id", type: "text", maxLength: 32, default: "thermocast", check: checkDeviceId, help: "device id, as registered on the server" },
   { key: "device.token", pref: "token", type: "text", maxLength: 128, default: "", secret: true, help: "device token from the server" },

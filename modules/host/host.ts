@@ -3,6 +3,7 @@
  * `modules/host/moddable.ts` implements it, on the Moddable modules; the Node simulator runs that same
  * file against Node implementations of those modules, so the core never learns where it runs.
  */
+import type { StaticAddress } from "../../config/schema";
 import type { ProbeIo } from "../../sensors/probe-io";
 
 export interface TimerHandle {
@@ -18,6 +19,8 @@ export interface WifiOptions {
   /** The access point to join straight away, skipping the scan (with `channel`). */
   bssid?: Uint8Array;
   channel?: number;
+  /** A static address instead of DHCP (`wifi.ip`): no address exchange after the association. */
+  address?: StaticAddress;
 }
 
 /**

@@ -358,6 +358,9 @@ export class ModdableHost implements Host {
       else if (message === WiFi.disconnected) onEvent(value === -1 ? "rejected" : "disconnected");
       else if (message === WiFi.lostIP) onEvent("disconnected");
     });
+    // After `new WiFi()` (the station exists) and before the association completes (it takes longer than this turn).
+    const address = options.address;
+    if (address) WifiAp.address(address.address, address.netmask, address.gateway, address.dns);
   }
 
   leaveWifi(): void {

@@ -5,6 +5,7 @@
  * randomness, Wi-Fi and sockets come from the Host.
  */
 import type { Host, WebSocketHandle } from "../host/host";
+import type { StaticAddress } from "../../config/schema";
 import { deviceUrl, parseServerUrl } from "../protocol/endpoint";
 import { Backoff } from "./backoff";
 
@@ -125,6 +126,8 @@ export interface LinkSettings {
   /** Access point of the last join (6 bytes) and its channel, for a fast re-join; channel 0 when unknown. */
   bssid?: Uint8Array;
   channel?: number;
+  /** A static address instead of DHCP (battery wakes, `wifi.ip`). */
+  address?: StaticAddress;
 }
 
 /** The session protocol on top of an open socket (modules/uplink). */
@@ -269,7 +272,7 @@ export class Link {
     if (this.#wifiUp) return this.dispatch(LinkEvent.WifiUp);
     if (!settings.ssid) return this.fail(LinkEvent.Rejected, LinkError.Rejected, "wifi.ssid is not set");
     this.#arm(WIFI_TIMEOUT, LinkEvent.Timeout, LinkError.Wifi, "wifi join timed out");
-    const options = { ssid: settings.ssid, password: settings.password, bssid: settings.bssid, channel: settings.channel };
+    const options = { ssid: settings.ssid, password: settings.password, bssid: settings.bssid, channel: settings.channel, address: settings.address };
     this.#host.joinWifi(options, (event) => {
       this.#wifiUp = event === "connected";
       if (this.#wifiUp) {

@@ -10,6 +10,7 @@ import type { Link } from "../link/link";
 import { LinkError, LinkState } from "../link/link";
 import type { Uplink } from "../uplink/uplink";
 import type { TemperatureProbe } from "../../sensors/probe";
+import type { StaticAddress } from "../../config/schema";
 import type { WakeState } from "./retained";
 import { reasonToConnect, type WakeReason } from "./wake-plan";
 
@@ -28,6 +29,8 @@ export interface DutyCycleSettings {
    * is, the device restarts always-on instead of sleeping.
    */
   leaving(): boolean;
+  /** The static address setting (`wifi.ip`), or undefined for DHCP. The link joins with it when `WakeState.useStaticAddress` says so. */
+  staticAddress?(): StaticAddress | undefined;
 }
 
 /**
@@ -52,6 +55,10 @@ export class DutyCycle {
   #wokeAt = 0;
   #connectStarted = 0;
   #connecting = false;
+  #online = false;
+  /** This wake's static address setting, and whether the link joins with it. */
+  #fixed: StaticAddress | undefined;
+  #usedStatic = false;
   #capTimer: TimerHandle | undefined;
   #bssid = new Uint8Array(6);
 
@@ -139,9 +146,14 @@ export class DutyCycle {
     // A failure in an earlier wake is still to be reported in the next successful hello.
     link.carryError(state.error);
     let associated = false;
+    // The link's settings chose the same (main.ts): a static address unless the last join with it failed.
+    this.#fixed = this.#settings.staticAddress?.();
+    this.#usedStatic = state.useStaticAddress(this.#fixed);
     link.onTransition = (_from, _event, to) => {
       if (to === LinkState.Connecting) associated = true;
-      if (to !== LinkState.Online) return;
+      if (to !== LinkState.Online || this.#online) return;
+      this.#online = true;
+      state.staticAddressOutcome(this.#fixed, this.#usedStatic, true);
       state.connectMs = host.ticks() - this.#connectStarted;
       // Remember the access point for a fast re-join next time (no scan, known channel).
       const bssid = this.#bssid;
@@ -150,6 +162,8 @@ export class DutyCycle {
     link.onRest = (delay) => {
       // A join that failed with a remembered access point may have failed because of it: forget it.
       if (!associated) state.rememberAccessPoint(undefined, 0);
+      // So may one with a static address (the next radio wake tries DHCP: docs/power.md).
+      if (!this.#online) state.staticAddressOutcome(this.#fixed, this.#usedStatic, false);
       state.retryAt = host.ticks() + delay;
       this.#sleep("backoff");
     };
@@ -178,6 +192,7 @@ export class DutyCycle {
       } else if (cause === "cap") {
         // The cap cut a connection short: count it as a failure, so that the next tries back off.
         state.overCap++;
+        if (!this.#online) state.staticAddressOutcome(this.#fixed, this.#usedStatic, false);
         state.retryAt = host.ticks() + link.backoff.next(host.random());
         state.backoffAttempt = link.backoff.attempt;
       } else {

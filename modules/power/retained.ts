@@ -21,6 +21,7 @@
  * A discarded image is never sent as data.
  */
 import { ReadingStore } from "../store/readings";
+import type { StaticAddress } from "../../config/schema";
 import { crc32 } from "./crc32";
 
 const MAGIC = 0x32524354; // "TCR2"
@@ -39,6 +40,10 @@ const F_CLOCK = 0, F_GRID_START = 1, F_LAST_UPLOAD = 2, F_RETRY_AT = 3, F_LAST_C
 const W_BOOT = 0, W_WAKES = 1, W_NEXT_INDEX = 2, W_INTERVAL = 3, W_SLOT = 4, W_BACKOFF_ATTEMPT = 5,
   W_ERROR = 6, W_AWAKE_MS = 7, W_CONNECT_MS = 8, W_RETRIES = 9, W_CORRUPT = 10, W_BSSID_HI = 11,
   W_BSSID_LO = 12, W_CHANNEL = 13, W_OVER_CAP = 14, W_LOST = 15;
+// W_CHANNEL: the remembered access point's channel (bits 0–7); the static address's state: the last join
+// with it failed (bit 8, suspect), it was dropped for DHCP (bit 9), DHCP worked after it had failed (bit 10,
+// a strike), and which address was dropped (bits 16–31, its tag).
+const CHANNEL = 0xff, STATIC_SUSPECT = 0x100, STATIC_DROPPED = 0x200, STATIC_STRIKE = 0x400;
 // In a slot, as 32-bit words: the header, then the state's words, then the store's count.
 const S_MAGIC = 0, S_CRC = 1, S_SEQ = 2, S_LAYOUT = 3;
 const S_WORDS = (HEADER_BYTES + FLOATS * 8) / 4;
@@ -215,21 +220,64 @@ export class WakeState {
   set overCap(n: number) { this.#words[W_OVER_CAP] = n; }
 
   /** The access point that answered last time (BSSID and channel), for a fast re-join; 0 when unknown. */
-  get channel(): number { return this.#words[W_CHANNEL]; }
+  get channel(): number { return this.#words[W_CHANNEL] & CHANNEL; }
   bssid(into: Uint8Array): boolean {
     const hi = this.#words[W_BSSID_HI], lo = this.#words[W_BSSID_LO];
-    if (!this.#words[W_CHANNEL]) return false;
+    if (!(this.#words[W_CHANNEL] & CHANNEL)) return false;
     into[0] = hi >>> 8; into[1] = hi & 255;
     into[2] = lo >>> 24; into[3] = (lo >>> 16) & 255; into[4] = (lo >>> 8) & 255; into[5] = lo & 255;
     return true;
   }
   rememberAccessPoint(bssid: Uint8Array | undefined, channel: number): void {
+    const flags = this.#words[W_CHANNEL] & ~CHANNEL;
     if (!bssid || bssid.length !== 6 || !channel) {
-      this.#words[W_CHANNEL] = 0;
+      this.#words[W_CHANNEL] = flags;
       return;
     }
     this.#words[W_BSSID_HI] = (bssid[0] << 8) | bssid[1];
     this.#words[W_BSSID_LO] = ((bssid[2] << 24) | (bssid[3] << 16) | (bssid[4] << 8) | bssid[5]) >>> 0;
-    this.#words[W_CHANNEL] = channel;
+    this.#words[W_CHANNEL] = (flags | (channel & CHANNEL)) >>> 0;
   }
+
+  /**
+   * Whether this wake joins with the static address `fixed` (`wifi.ip`): not when the last join with it
+   * failed (this one tries DHCP: was the address at fault?), nor once it was dropped for DHCP.
+   */
+  useStaticAddress(fixed: StaticAddress | undefined): boolean {
+    if (!fixed) return false;
+    const word = this.#words[W_CHANNEL];
+    if (word & STATIC_SUSPECT) return false;
+    return !(word & STATIC_DROPPED) || word >>> 16 !== staticTag(fixed);
+  }
+
+  /**
+   * How a radio wake went, for the static address `fixed`: `usedStatic` whether it joined with it, `online`
+   * whether it reached the server. A failure with it makes it suspect, and the next radio wake tries DHCP.
+   * DHCP working then is a strike against the address (it may be at fault: a new network, a taken address;
+   * or the outage that failed it just ended); the address is tried again, and dropped if it fails right after
+   * a strike. It working clears it all; DHCP failing too clears the strike (not the address's fault).
+   */
+  staticAddressOutcome(fixed: StaticAddress | undefined, usedStatic: boolean, online: boolean): void {
+    let word = this.#words[W_CHANNEL];
+    if (usedStatic) {
+      if (online) word &= ~(STATIC_SUSPECT | STATIC_STRIKE);
+      else if (word & STATIC_STRIKE && fixed) word = (word & 0xffff & ~(STATIC_SUSPECT | STATIC_STRIKE)) | STATIC_DROPPED | (staticTag(fixed) << 16);
+      else word |= STATIC_SUSPECT;
+    } else if (word & STATIC_SUSPECT) {
+      word &= ~STATIC_SUSPECT;
+      word = online ? word | STATIC_STRIKE : word & ~STATIC_STRIKE;
+    }
+    this.#words[W_CHANNEL] = word >>> 0;
+  }
+
+  /** The static address was dropped for DHCP (for the console and tests). */
+  get staticDropped(): boolean {
+    return (this.#words[W_CHANNEL] & STATIC_DROPPED) !== 0;
+  }
+}
+
+/** 16 bits that tell one static address setting from another (a changed `wifi.ip` is tried afresh). */
+function staticTag(fixed: StaticAddress): number {
+  const mixed = (fixed.address ^ Math.imul(fixed.gateway, 31) ^ Math.imul(fixed.netmask, 961) ^ Math.imul(fixed.dns, 29791)) >>> 0;
+  return (mixed ^ (mixed >>> 16)) & 0xffff;
 }

@@ -12,7 +12,8 @@ export interface Board {
   readonly energy: EnergyMeter;
   readonly mac: string;
   readonly address: string;
-  readonly wifi: { readonly hasAddress: boolean };
+  /** `routable`: false while a static address the network does not serve is set. */
+  readonly wifi: { readonly hasAddress: boolean; readonly routable: boolean };
   readonly network: { drop(): void };
   /** Runs `action` in `ms` of device time, unless the board loses power first. */
   after(ms: number, action: () => void): ClockTimer | undefined;

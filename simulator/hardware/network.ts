@@ -158,6 +158,9 @@ export class Connection {
 
 const SEND_BUFFER_BYTES: Record<Platform, number> = { esp32: 8192, esp8266: 2920, lin: 1024 };
 
+/** How long a connection from a static address the network does not route takes to fail, ms. */
+const NO_ROUTE_MS = 3000;
+
 export class Network {
   /** New connections fail (nothing listening, no route) while true. */
   refuse = false;
@@ -194,6 +197,12 @@ export class Network {
   connect(options: ClientOptions, deliver: ClientCallback): Connection {
     this.opened++;
     for (const connection of this.#open) if (connection.closed) this.#open.delete(connection);
+    if (!this.#hardware.wifi.routable) {
+      // A static address that does not fit the network: the SYN goes unanswered; failed after a while.
+      const failed = new Connection(this.#hardware, this, options, deliver, true, NO_ROUTE_MS);
+      this.#open.add(failed);
+      return failed;
+    }
     const refuse = this.refuse || !this.#hardware.wifi.hasAddress;
     let target = options;
     if (!refuse && this.resolve && isIP(options.host) === 0) {

@@ -18,6 +18,19 @@ export interface AccessPoint {
   bssid?: string;
   channel?: number;
   rssi?: number;
+  /**
+   * The network behind it, a.b.c.d/prefix (default 192.168.4.0/24, where its DHCP server gives addresses): a
+   * static address or gateway outside it joins, but no connection gets through.
+   */
+  subnet?: string;
+}
+
+/** A static address as native/wifi-ap's address() takes it: each a.b.c.d as a 32-bit number. */
+export interface StaticAddress {
+  address: number;
+  netmask: number;
+  gateway: number;
+  dns: number;
 }
 
 export interface JoinOptions {
@@ -30,6 +43,10 @@ export interface JoinOptions {
 
 const DEFAULT_BSSID = "02:00:5e:00:00:01";
 const DEFAULT_CHANNEL = 6;
+const DEFAULT_SUBNET = "192.168.4.0/24";
+
+const ipv4 = (text: string) => text.split(".").reduce((n, part) => n * 256 + Number(part), 0);
+const dotted = (n: number) => [24, 16, 8, 0].map((shift) => Math.floor(n / 2 ** shift) % 256).join(".");
 
 /** One `new WiFi(options, callback)`: closing it stops its notifications. */
 export class Station {
@@ -45,7 +62,10 @@ export class Station {
 export class Radio {
   scanMs = 700;
   associateMs = 300;
+  /** DHCP (esp8266/Arduino #1147: 1060 ms with DHCP, 170 ms with a static address; docs/power.md). */
   addressMs = 1000;
+  /** A static address: no exchange, set before the association completed. */
+  staticAddressMs = 0;
   /** The network in range, or undefined for none. */
   accessPoint: AccessPoint | undefined = {};
   /** Joined and holding an address: sockets can be opened. */
@@ -63,6 +83,10 @@ export class Radio {
   #step: ClockTimer | undefined;
   #joined: AccessPoint | undefined;
   #ssid = "";
+  /** Set by native/wifi-ap's address() for this run (a boot or a wake); DHCP when undefined. */
+  #static: StaticAddress | undefined;
+  /** Joins that took a static address, so far. */
+  staticJoins = 0;
 
   constructor(hardware: Board) {
     this.#hardware = hardware;
@@ -90,7 +114,8 @@ export class Radio {
       this.#joined = ap;
       this.#ssid = options.ssid ?? "";
       this.#tell("connect");
-      this.#after(this.addressMs, () => {
+      if (this.#static) this.staticJoins++;
+      this.#after(this.#static ? this.staticAddressMs : this.addressMs, () => {
         this.hasAddress = true;
         this.#hardware.energy.set("associated");
         this.#tell("gotIP");
@@ -105,6 +130,26 @@ export class Radio {
     this.#hardware.cancel(this.#step); // a join in progress stops, as in mcsim
     if (!this.hasAddress && this.#hardware.energy.state === "joining") this.#hardware.energy.set("cpu");
     this.#station = undefined;
+  }
+
+  /**
+   * native/wifi-ap's address(): a static address for the station from now on in this run (address 0: DHCP
+   * again), as esp_netif keeps it until the chip resets.
+   */
+  setStaticAddress(setting: StaticAddress): boolean {
+    this.#static = setting.address ? { ...setting } : undefined;
+    return true;
+  }
+
+  /** Whether connections get through: with DHCP always; with a static address, when it fits the network. */
+  get routable(): boolean {
+    const fixed = this.#static;
+    if (!fixed || !this.#joined) return true;
+    const [base, prefix] = (this.#joined.subnet ?? DEFAULT_SUBNET).split("/");
+    const size = 2 ** (32 - Number(prefix));
+    const network = Math.floor(ipv4(base) / size);
+    return Math.floor(fixed.address / size) === network && Math.floor(fixed.gateway / size) === network &&
+      2 ** 32 - fixed.netmask === size;
   }
 
   /** The access point went away: open connections break, the station hears `message`. */
@@ -137,11 +182,12 @@ export class Radio {
     if (what === "BSSID") return ap.bssid ?? DEFAULT_BSSID;
     if (what === "CHANNEL") return ap.channel ?? DEFAULT_CHANNEL;
     if (what === "RSSI") return ap.rssi ?? -60;
-    if (what === "IP" && this.hasAddress) return this.#hardware.address;
+    if (what === "IP" && this.hasAddress) return this.#static ? dotted(this.#static.address) : this.#hardware.address;
     return undefined;
   }
 
   powerOff(): void {
+    this.#static = undefined;
     this.#station = undefined;
     this.#step = undefined;
     this.#joined = undefined;

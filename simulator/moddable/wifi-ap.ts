@@ -1,4 +1,7 @@
-/* `native/wifi-ap` (modules/host/native/<platform>/wifi-ap): the access point the simulated radio has joined. */
+/*
+ * `native/wifi-ap` (modules/host/native/<platform>/wifi-ap): the access point the simulated radio has joined,
+ * and a static address for it.
+ */
 import { hardware } from "./hardware";
 
 export default class WifiAp {
@@ -10,5 +13,9 @@ export default class WifiAp {
     const parts = text.split(":");
     for (let i = 0; i < 6; i++) bssid[i] = parseInt(parts[i], 16);
     return channel;
+  }
+
+  static address(address: number, netmask: number, gateway: number, dns: number): boolean {
+    return hardware().wifi.setStaticAddress({ address, netmask, gateway, dns });
   }
 }

@@ -1,11 +1,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { FIELDS, findField, parseValue, utf8Length } from "../../config/schema";
+import { FIELDS, findField, parseValue, staticAddress, utf8Length } from "../../config/schema";
 import { Settings } from "../../config/settings";
 import { MemoryPreferences } from "../support/fake-host";
 
 const CONTROL = "must not contain control characters";
-const IP_SHAPE = "wifi.ip must look like 192.168.1.50/24,192.168.1.1 (address/prefix,gateway), or be empty for DHCP";
+const IP_SHAPE = "wifi.ip must look like 192.168.1.50/24,192.168.1.1[,dns] (address/prefix,gateway and a DNS server, the gateway's if not given), or be empty for DHCP";
 
 /** Every bad input the console, the manifest or the server may send, with the exact message shown. */
 const BAD: readonly [key: string, raw: unknown, message: string][] = [
@@ -18,9 +18,9 @@ const BAD: readonly [key: string, raw: unknown, message: string][] = [
   ["wifi.password", "ab\u0085cd", `wifi.password ${CONTROL}`],
   ["wifi.password", "ab\x7fcd", `wifi.password ${CONTROL}`],
   ["wifi.password", "\ud800x", "wifi.password must be valid Unicode text"],
-  ["wifi.bssid", "12:34:56:78:9a", "wifi.bssid must look like 12:34:56:78:9a:bc (or be empty)"],
-  ["wifi.bssid", "12-34-56-78-9a-bc", "wifi.bssid must look like 12:34:56:78:9a:bc (or be empty)"],
-  ["wifi.channel", "15", "wifi.channel must be between 0 and 14"],
+  ["wifi.bssid", "12:34:56:78:9a:bc", "unknown setting 'wifi.bssid'"],
+  ["wifi.channel", "6", "unknown setting 'wifi.channel'"],
+  ["wifi.ip", "192.168.1.50/24,192.168.1.1,1.1.1", IP_SHAPE],
   ["wifi.ip", "192.168.1.50", IP_SHAPE],
   ["wifi.ip", "192.168.1.300/24,192.168.1.1", IP_SHAPE],
   ["wifi.ip", "192.168.1.50/31,192.168.1.1", IP_SHAPE],
@@ -72,7 +72,7 @@ const GOOD: readonly [key: string, raw: unknown, value: string | number][] = [
   ["wifi.ssid", "Café ☕ 5G", "Café ☕ 5G"],
   ["wifi.ssid", "é".repeat(16), "é".repeat(16)],
   ["wifi.password", "", ""],
-  ["wifi.bssid", "AA:bb:cc:dd:ee:0f", "AA:bb:cc:dd:ee:0f"],
+  ["wifi.ip", "192.168.1.50/24,192.168.1.1,1.1.1.1", "192.168.1.50/24,192.168.1.1,1.1.1.1"],
   ["wifi.ip", "", ""],
   ["wifi.ip", "10.0.0.9/8,10.1.2.3", "10.0.0.9/8,10.1.2.3"],
   ["server.url", "wss://example.com:8443/base", "wss://example.com:8443/base"],
@@ -93,14 +93,13 @@ test("the sensors' fields exist with their defaults and ranges", () => {
   const expect: [string, number, number, number][] = [
     ["probe.pin", -1, 48, -1], ["probe.resolution", 9, 12, 12], ["probe.offset", -1000, 1000, 0],
     ["probe.address", 72, 75, 72], ["ntc.beta", 1000, 10000, 3950], ["ntc.series", 100, 1000000, 10000],
-    ["wifi.channel", 0, 14, 0],
   ];
   for (const [key, min, max, fallback] of expect) {
     const field = findField(key);
     assert.ok(field && field.type === "int", key);
     assert.deepEqual([field.min, field.max, field.default], [min, max, fallback], key);
   }
-  for (const key of ["wifi.bssid", "wifi.ip"]) assert.equal(findField(key)?.default, "");
+  for (const key of ["wifi.ip"]) assert.equal(findField(key)?.default, "");
 });
 
 test("preference keys are unique and fit ESP32 NVS (15 characters) with their chunk suffixes", () => {
@@ -217,4 +216,14 @@ test("probe settings: board, stuck, TMP117 averaging, TMP102 extended mode, the 
   assert.deepEqual(defaults, ["esp32-devkitc", 0, 8, "off", "low", 10000, "", -1]);
   const pushable = FIELDS.filter((f) => f.pushable && (f.key.startsWith("probe.") || f.key.startsWith("ntc.") || f.key === "board")).map((f) => f.key);
   assert.deepEqual(pushable, ["probe.resolution", "probe.offset", "probe.stuck", "probe.avg", "probe.ext"], "wiring stays with the console");
+});
+
+test("wifi.ip as numbers: address, netmask of the prefix, gateway, and DNS (the gateway's unless given)", () => {
+  const ip = (text: string) => text.split(".").reduce((n, part) => n * 256 + Number(part), 0);
+  assert.deepEqual(staticAddress("192.168.1.50/24,192.168.1.1"),
+    { address: ip("192.168.1.50"), netmask: ip("255.255.255.0"), gateway: ip("192.168.1.1"), dns: ip("192.168.1.1") });
+  assert.deepEqual(staticAddress("10.0.0.9/8,10.1.2.3,9.9.9.9"),
+    { address: ip("10.0.0.9"), netmask: ip("255.0.0.0"), gateway: ip("10.1.2.3"), dns: ip("9.9.9.9") });
+  assert.equal(staticAddress("10.0.0.9/30,10.0.0.10")?.netmask, ip("255.255.255.252"));
+  for (const bad of ["", "10.0.0.9", "10.0.0.9/31,10.0.0.8", "10.0.0.256/24,10.0.0.1", "10.0.0.9/24,10.0.0.1,"]) assert.equal(staticAddress(bad), undefined, bad);
 });

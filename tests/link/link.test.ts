@@ -55,6 +55,14 @@ function reach(state: LinkStateName) {
   return rig;
 }
 
+test("a join names the remembered access point and the static address its settings carry", () => {
+  const bssid = Uint8Array.of(2, 0, 0x5e, 0, 0, 1);
+  const address = { address: 0xc0a80132, netmask: 0xffffff00, gateway: 0xc0a80101, dns: 0xc0a80101 };
+  const { host, link } = setup({ bssid, channel: 6, address });
+  link.start();
+  assert.deepEqual(host.wifiJoins, [{ ssid: "home", password: "secret", bssid, channel: 6, address }]);
+});
+
 /**
  * The transition table, written out (docs/link.md draws the same): state, event, next state, action. The
  * link's TRANSITIONS must be exactly this, and the link must do what each row says.
@@ -148,7 +156,7 @@ test("events a state has no row for are ignored", () => {
 test("joins Wi-Fi, connects with the token on the upgrade, handshakes, and goes online", () => {
   const { host, client, link, path } = setup();
   link.start();
-  assert.deepEqual(host.wifiJoins, [{ ssid: "home", password: "secret", bssid: undefined, channel: undefined }]);
+  assert.deepEqual(host.wifiJoins, [{ ssid: "home", password: "secret", bssid: undefined, channel: undefined, address: undefined }]);
   assert.equal(host.socket!.url, "ws://127.0.0.1:8080/v1/device/d1");
   assert.deepEqual(host.socket!.headers, ["Authorization", "Bearer tok"]);
   host.socket!.events.onConnect!();

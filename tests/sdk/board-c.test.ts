@@ -77,7 +77,15 @@ for (const chip of ["esp32", "esp"]) {
       const calls = readFileSync(join(board, "calls.log"), "utf8");
       const sleeps = calls.match(/: sleep \d+ us/g)?.length ?? 0;
       assert.equal(sleeps, wakes, "one deep sleep a wake, through the chip's call");
-      t.diagnostic(`${chip} C in mcsim: ${wakes} wakes, ${sleeps} deep sleeps; ${stored.length} readings stored exactly once, dates within ${worst} ms`);
+      // The board manifests set wifi.ip: each radio wake stopped DHCP and set the address through the chip's calls.
+      const [setAddress, setDns] = chip === "esp32"
+        ? ["esp_netif_set_ip_info: 192.168.1.50 mask 255.255.255.0 gw 192.168.1.1", "esp_netif_set_dns_info 0: 9.9.9.9"]
+        : ["wifi_set_ip_info: 192.168.1.50 mask 255.255.255.0 gw 192.168.1.1", "dns_setserver 0: 9.9.9.9"];
+      const addressed = calls.split("\n").filter((line) => line.includes(setAddress)).length;
+      assert.ok(addressed >= 2, `the static address set in ${addressed} wakes:\n${calls}`);
+      assert.equal(calls.split("\n").filter((line) => line.includes(setDns)).length, addressed, "with its DNS server each time");
+      assert.ok(!calls.includes("refused"), "the DHCP client was stopped first");
+      t.diagnostic(`${chip} C in mcsim: ${wakes} wakes, ${sleeps} deep sleeps, a static address set in ${addressed}; ${stored.length} readings stored exactly once, dates within ${worst} ms`);
     } finally {
       await server.close();
       rmSync(work, { recursive: true, force: true });

@@ -6,6 +6,7 @@
  * writes them at every boot, so an image placed over them is found corrupt.
  */
 #include <glib.h>
+#include <stdio.h>
 #include <string.h>
 #include "standin.h"
 #include "user_interface.h"
@@ -84,6 +85,46 @@ bool wifi_station_get_config(struct station_config *config)
 	memcpy(config->bssid, bssid, 6);
 	standInCall("wifi_station_get_config: channel 6");
 	return true;
+}
+
+/* lwIP's order (a in the lowest byte) back to a.b.c.d, for the record. */
+static const char *dotted(uint32_t addr, char *text)
+{
+	sprintf(text, "%u.%u.%u.%u", addr & 0xFF, (addr >> 8) & 0xFF, (addr >> 16) & 0xFF, addr >> 24);
+	return text;
+}
+
+static bool gDhcp = true;
+
+bool wifi_station_dhcpc_start(void)
+{
+	gDhcp = true;
+	standInCall("wifi_station_dhcpc_start");
+	return true;
+}
+
+bool wifi_station_dhcpc_stop(void)
+{
+	gDhcp = false;
+	standInCall("wifi_station_dhcpc_stop");
+	return true;
+}
+
+bool wifi_set_ip_info(uint8_t if_index, struct ip_info *info)
+{
+	char ip[16], mask[16], gw[16];
+	if ((STATION_IF != if_index) || gDhcp) {
+		standInCall("wifi_set_ip_info refused: interface %u, DHCP client %s", if_index, gDhcp ? "running" : "stopped");
+		return false;		// the SDK takes an address only with its DHCP client stopped
+	}
+	standInCall("wifi_set_ip_info: %s mask %s gw %s", dotted(info->ip.addr, ip), dotted(info->netmask.addr, mask), dotted(info->gw.addr, gw));
+	return true;
+}
+
+void dns_setserver(uint8_t numdns, ip_addr_t *dnsserver)
+{
+	char dns[16];
+	standInCall("dns_setserver %u: %s", numdns, dotted(dnsserver->addr, dns));
 }
 
 // The SDK's ESP8266 port delivers a posted message on a later turn of the main loop; mcsim's loop is GLib's.

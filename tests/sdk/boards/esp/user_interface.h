@@ -21,6 +21,12 @@ bool wifi_station_get_config(struct station_config *config);
 uint8_t wifi_get_channel(void);
 enum { STATION_IDLE = 0, STATION_CONNECTING, STATION_WRONG_PASSWORD, STATION_NO_AP_FOUND, STATION_CONNECT_FAIL, STATION_GOT_IP };
 uint8_t wifi_station_get_connect_status(void);
+#include "lwip/dns.h"
+struct ip_info { struct ip_addr ip; struct ip_addr netmask; struct ip_addr gw; };
+#define STATION_IF 0x00
+bool wifi_station_dhcpc_start(void);
+bool wifi_station_dhcpc_stop(void);
+bool wifi_set_ip_info(uint8_t if_index, struct ip_info *info);
 
 // xs/platforms/esp/xsHost.h
 typedef void (*modMessageDeliver)(void *the, void *refcon, uint8_t *message, uint16_t messageLength);
