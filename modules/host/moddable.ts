@@ -34,7 +34,7 @@ interface RawSocket {
 }
 /** The SDK socket's message that its send buffer has room again (modules/network/socket/socket.js). */
 const SOCKET_WRITABLE = 3;
-const SOCKET_CONNECTED = 1;
+const SOCKET_READABLE = 2;
 const TLS_REFUSED = "tls: handshake failed (is the server's certificate signed by config/tls/server-ca.der, for this host, and within its dates?)";
 const SocketBase = Socket as unknown as new (options: object) => RawSocket;
 
@@ -124,13 +124,15 @@ function openClient(parts: { host: string; port: number; path: string }, headers
     if (open) events.onWritable?.();
   };
   // Over TLS the client hears "connected" only once the TLS handshake is done: watch the TCP socket under
-  // it, so that a handshake the device refused (the server's certificate) is told from no connection.
-  let tcp = false, connected = false;
+  // it, so that a handshake the device refused (the server's certificate) is told from no connection. The
+  // server spoke (its hello and certificate) in the first case only: some socket layers report a refused
+  // TCP connection as connected first (GuardedSocket).
+  let heard = false, connected = false;
   const raw = secure ? (socket as unknown as { sock?: { callback: SocketCallback } }).sock : undefined;
   if (raw) {
     const inner = raw.callback;
     raw.callback = (message: number, value?: number) => {
-      if (message === SOCKET_CONNECTED) tcp = true;
+      if (message === SOCKET_READABLE) heard = true;
       inner(message, value);
     };
   }
@@ -143,7 +145,7 @@ function openClient(parts: { host: string; port: number; path: string }, headers
     else if (message === Client.receive && typeof value === "string") events.onText(value);
     else if (message === Client.disconnect) {
       open = false;
-      events.onClose(tcp && !connected ? TLS_REFUSED : undefined);
+      events.onClose(heard && !connected ? TLS_REFUSED : undefined);
     }
   };
   return {

@@ -4,7 +4,7 @@
  * Every state but Idle has at most one timer, its timeout, and leaving the state clears it. Time,
  * randomness, Wi-Fi and sockets come from the Host.
  */
-import { parseWebSocketUrl, type Host, type WebSocketHandle } from "../host/host";
+import { parseWebSocketUrl, type Host, type TlsState, type WebSocketHandle } from "../host/host";
 import { Backoff, RETRIES_EXHAUSTED } from "./backoff";
 
 export const LinkState = Object.freeze({
@@ -128,6 +128,12 @@ export interface LinkClient {
 export const NO_TLS = "server.url: this build has no TLS for wss://, use ws://";
 export const NO_CA = "server.url: wss:// needs the server's CA certificate, config/tls/server-ca.der, in the build";
 
+/** Why this build cannot use `url` (wss:// without TLS, or without its CA), or undefined: the console refuses it when set. */
+export function urlRefusal(url: string, tls: TlsState): string | undefined {
+  if (!url.startsWith("wss://") || tls === "ready") return undefined;
+  return tls === "none" ? NO_TLS : NO_CA;
+}
+
 export const WIFI_TIMEOUT = 20000;
 /** TCP connect, DNS included. */
 export const CONNECT_TIMEOUT = 10000;
@@ -236,7 +242,8 @@ export class Link {
     if (!settings.url) return this.fail(LinkEvent.Rejected, "server.url is not set");
     const parts = parseWebSocketUrl(settings.url);
     if (!parts) return this.fail(LinkEvent.Rejected, "server.url is not a ws:// URL with a host");
-    if (parts.secure && this.#host.tls !== "ready") return this.fail(LinkEvent.Rejected, this.#host.tls === "none" ? NO_TLS : NO_CA);
+    const refused = urlRefusal(settings.url, this.#host.tls);
+    if (refused) return this.fail(LinkEvent.Rejected, refused);
     if (this.#wifiUp) return this.dispatch(LinkEvent.WifiUp);
     if (!settings.ssid) return this.fail(LinkEvent.Rejected, "wifi.ssid is not set");
     this.#arm(WIFI_TIMEOUT, LinkEvent.Timeout, "wifi join timed out");
