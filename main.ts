@@ -94,7 +94,8 @@ export default function main(): void {
       err: link.takeError() || undefined,
       store: { n: store.count, cap: store.capacity, drop: store.dropped, corrupt: wake?.corrupt, lost: wake?.lost },
       mem: host.memory(),
-      probe: { type: settings.text("probe.type"), ...probe.faults.report() },
+      // `ch` only for a probe with more than one channel: a temperature probe's hello is as it was.
+      probe: { type: settings.text("probe.type"), ch: probe.channels.length > 1 ? probe.channels : undefined, ...probe.faults.report() },
       wake: wake ? { awake: wake.awakeMs, connect: wake.connectMs, retries: wake.retries, n: wake.wakes } : undefined,
     }),
     batchSize: () => settings.int("batch.size"),
@@ -110,8 +111,9 @@ export default function main(): void {
   });
   const link = new Link(host, linkSettings(), uplink);
 
-  const sampler = new Sampler(host, probe, settings.int("sample.interval"), (value, index, interval, time) => {
-    store.append(value, boot, index, interval, time);
+  const sampler = new Sampler(host, probe, settings.int("sample.interval"), (value, index, interval, time, more) => {
+    if (more) store.appendChannels(value, more, boot, index, interval, time);
+    else store.append(value, boot, index, interval, time);
     uplink.pump();
     // Every 100 readings, the heap in use: the figure docs/memory.md budgets (Moddable's instrumentation).
     if (index % 100 === 99) {

@@ -9,8 +9,7 @@ import { ReadingStore, type Slice } from "../modules/store/readings";
 import { BatchEncoder, type BatchHeader } from "../modules/protocol/batch";
 import { ALPHABET, FAULT_CODES, FAULT_LIMIT, FAULT_BASE } from "../modules/protocol/values";
 import { decodeScratchpad } from "../sensors/ds18b20/ds18b20";
-import { crc8 } from "../sensors/onewire/bus";
-import { TokensAtAppend, EnvelopeTemplateEncoder } from "./suggested-encoder";
+import { crc8, crc8Of8 } from "../sensors/onewire/bus";
 import { crc8Table } from "./suggested-crc8";
 import { WakeState } from "../modules/power/retained";
 import { crc32 } from "../modules/power/crc32";
@@ -118,7 +117,7 @@ function encodeShapeCase(shape: "faults" | "steep"): Case {
 function pathCase(batch: number, readings: number): Case {
   let store: ReadingStore, encoder: BatchEncoder, pads: Uint8Array[];
   let index = 0, seq = 0, time = 0, bytes = 0, frames = 0;
-  const slice: Slice = { start: 0, count: 0, boot: 0, index: 0, interval: 0, newest: 0 };
+  const slice: Slice = { start: 0, count: 0, width: 1, boot: 0, index: 0, interval: 0, newest: 0 };
   const h = header(0, 0);
   const step = () => {
     for (let r = 0; r < readings; r++) {
@@ -285,7 +284,7 @@ function concatCase(): Case {
   };
 }
 
-/** The scratchpad CRC alone, as the driver computes it (bit by bit) or from a table (bench/suggested-crc8.ts). */
+/** The scratchpad CRC alone: unrolled over the table (crc8Of8, what decodeScratchpad inlines) or a table loop (bench/suggested-crc8.ts). */
 function crcCase(table: boolean): Case {
   let pads: Uint8Array[], n = 0, sum = 0;
   return {
@@ -297,68 +296,10 @@ function crcCase(table: boolean): Case {
     run() {
       sum = 0;
       if (table) for (let r = 0; r < n; r++) sum += crc8Table(pads[r], 8);
-      else for (let r = 0; r < n; r++) sum += crc8(pads[r], 8);
+      else for (let r = 0; r < n; r++) sum += crc8Of8(pads[r]);
     },
     report() {
       return { sum };
-    },
-  };
-}
-
-/** Suggestion 1 (bench/suggested-encoder.ts): encode + text. */
-function templateCase(): Case {
-  let encoder: EnvelopeTemplateEncoder, values: Int16Array, h: BatchHeader, n = 0, text = "";
-  return {
-    setup(count) {
-      n = count;
-      encoder = new EnvelopeTemplateEncoder(MAX_BATCH);
-      values = signal(STORE_CAPACITY);
-      h = header(42, 480);
-      this.run();
-    },
-    run() {
-      encoder.encode(h, values, 0, n);
-      text = encoder.text();
-    },
-    report() {
-      return { payload: text.length, text };
-    },
-  };
-}
-
-/** Suggestion 2: what append does per reading, then a batch's text from the kept characters. */
-function tokensAppendCase(valueOnly: boolean): Case {
-  let ring: TokensAtAppend, values: Int16Array, n = 0;
-  return {
-    setup(count) {
-      n = count;
-      values = signal(count);
-      ring = new TokensAtAppend(STORE_CAPACITY);
-      this.run();
-    },
-    run() {
-      if (valueOnly) for (let r = 0; r < n; r++) ring.appendValueOnly(values[r]);
-      else for (let r = 0; r < n; r++) ring.append(values[r]);
-    },
-  };
-}
-
-function tokensTextCase(): Case {
-  let ring: TokensAtAppend, h: BatchHeader, n = 0, text = "";
-  return {
-    setup(count) {
-      n = count;
-      ring = new TokensAtAppend(STORE_CAPACITY);
-      const values = signal(STORE_CAPACITY);
-      for (let r = 0; r < values.length; r++) ring.append(values[r]);
-      h = header(42, 480);
-      this.run();
-    },
-    run() {
-      text = ring.text(h, 0, n);
-    },
-    report() {
-      return { payload: text.length, text };
     },
   };
 }
@@ -379,10 +320,6 @@ const CASES: Record<string, () => Case> = {
   concat: concatCase,
   crc8: () => crcCase(false),
   "suggested-crc8-table": () => crcCase(true),
-  "suggested-template": templateCase,
-  "suggested-tokens-append": () => tokensAppendCase(false),
-  "suggested-values-append": () => tokensAppendCase(true),
-  "suggested-tokens-text": tokensTextCase,
 };
 for (const batch of [1, 10, 60]) CASES[`path-${batch}`] = () => pathCase(batch, 600);
 

@@ -6,7 +6,7 @@
  * `replace` swaps the driver behind it (a configuration change) without losing a sample in flight.
  */
 import { Fault, faultValue, isFault, VALUE_MAX, VALUE_MIN } from "../modules/protocol/values";
-import type { SampleCallback, TemperatureProbe } from "./probe";
+import { TEMPERATURE_ONLY, type Quantity, type SampleCallback, type TemperatureProbe } from "./probe";
 import { FaultCounter } from "./faults";
 
 export interface ChannelConfig {
@@ -47,6 +47,11 @@ export class ProbeChannel implements TemperatureProbe {
     return this.#probe.conversionTime ?? 0;
   }
 
+  /** What each channel of the driver measures; the offset and stuck detection apply to channel 0. */
+  get channels(): readonly Quantity[] {
+    return this.#probe.channels ?? TEMPERATURE_ONLY;
+  }
+
   get offset(): number {
     return this.#offset;
   }
@@ -67,9 +72,9 @@ export class ProbeChannel implements TemperatureProbe {
 
   sample(done: SampleCallback): void {
     this.#sampling++;
-    this.#probe.sample((value) => {
+    this.#probe.sample((value, more) => {
       this.#sampling--;
-      done(this.#judge(value));
+      done(this.#judge(value), more);
       this.#swap();
     });
   }

@@ -5,14 +5,20 @@
  * `sample` is asynchronous because real probes convert (a DS18B20 takes up to 750 ms at 12 bits): the
  * driver arms a timer instead of busy-waiting, and calls back once. The value is centi-degrees Celsius,
  * or a fault value from modules/protocol/values: a fault is data, never a made-up temperature.
+ *
+ * A probe that measures more than one quantity (an SHT4x: temperature and humidity) names them in `channels`
+ * and hands the values of channels 1… to `done` in `more`, a buffer it keeps and reuses: read it during the
+ * call. Channel 0 is always the temperature; each channel travels as its own series (docs/sensors.md).
  */
 import type { Host } from "../modules/host/host";
 import type { FaultCounter } from "./faults";
-import type { OneWireBus } from "./onewire/bus";
-import type { SMBusClass } from "./i2c/oneshot";
-import type { AnalogClass, DigitalOutput } from "./ntc/ntc";
 
-export type SampleCallback = (value: number) => void;
+/** What a channel measures (hello's `probe.ch`): "t" centi-degrees Celsius, "rh" centi-percent relative humidity. */
+export type Quantity = "t" | "rh";
+/** A single-channel probe's channels. */
+export const TEMPERATURE_ONLY: readonly Quantity[] = Object.freeze(["t"] as Quantity[]);
+
+export type SampleCallback = (value: number, more?: ArrayLike<number>) => void;
 
 export interface TemperatureProbe {
   configure(options: Readonly<Record<string, unknown>>): void;
@@ -22,24 +28,9 @@ export interface TemperatureProbe {
   readonly faults?: FaultCounter;
   /** How long one sample waits for the sensor (ms), retries aside: the awake time the power model adds. */
   readonly conversionTime?: number;
+  /** What each channel measures, channel 0 first; absent: temperature only. */
+  readonly channels?: readonly Quantity[];
 }
 
 /** The timers a converting driver waits with: the Host's, or a test's fake clock. */
 export type ProbeTimers = Pick<Host, "setTimer" | "clearTimer">;
-
-/** A bus or pin the caller opened and must give back. */
-export interface Closable {
-  close(): void;
-}
-
-/**
- * The board's I/O for the drivers, by pin (modules/host/native/<platform>/probe-io: the SDK's `onewire`
- * module and ECMA-419 classes on a board, none on the desktop simulator, models in the Node simulator).
- * Opening a pin throws when the pin cannot be used or is taken.
- */
-export interface ProbeIo {
-  oneWire(pin: number): OneWireBus & Closable;
-  readonly SMBus: SMBusClass;
-  readonly Analog: AnalogClass;
-  digitalOutput(pin: number): DigitalOutput & Closable;
-}

@@ -11,7 +11,8 @@ import type { Host } from "../modules/host/host";
 import type { ConfigKey } from "../config/schema";
 import type { Settings } from "../config/settings";
 import { boardPins, BOARDS, type BoardPins } from "../config/boards/boards";
-import type { Closable, ProbeIo, SampleCallback, TemperatureProbe } from "./probe";
+import type { Quantity, SampleCallback, TemperatureProbe } from "./probe";
+import type { Closable, ProbeIo } from "./probe-io";
 import { ProbeChannel, type ChannelConfig } from "./channel";
 import { FaultCounter } from "./faults";
 import { AbsentProbe } from "./absent";
@@ -93,7 +94,7 @@ function openDriver(type: string, settings: ProbeSettings, io: ProbeIo, pins: Bo
     const rom = roms.length ? roms[0] : undefined;
     const more = roms.length > 1 ? `, ${roms.length - 1} more not sampled` : "";
     host.log(`probe: ds18b20 on GPIO${gpio}: ${rom ? romName(rom) : "none found yet"}${more}`);
-    return new DS18B20({ sensor: { io: bus, rom }, timers: host, faults, resolution: settings.int("probe.resolution") });
+    return new DS18B20({ sensor: { io: bus, rom, crc: io.oneWireCrc }, timers: host, faults, resolution: settings.int("probe.resolution") });
   }
   if (type === "tmp117" || type === "tmp102") {
     const sensor = { io: io.SMBus, address: settings.int("probe.address"), data: pins.i2c.data, clock: pins.i2c.clock, hz: pins.i2c.hz };
@@ -147,6 +148,10 @@ class WithBuses implements TemperatureProbe {
 
   get conversionTime(): number | undefined {
     return this.#probe.conversionTime;
+  }
+
+  get channels(): readonly Quantity[] | undefined {
+    return this.#probe.channels;
   }
 
   configure(options: Readonly<Record<string, unknown>>): void {

@@ -11,5 +11,6 @@ declare module "onewire" {
     read(count: number): ArrayBuffer;
     search(): ArrayBuffer[];
     close(): void;
+    static crc(buffer: Uint8Array, length?: number): number;
   }
 }

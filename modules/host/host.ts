@@ -3,8 +3,7 @@
  * `modules/host/moddable.ts` implements it, on the Moddable modules; the Node simulator runs that same
  * file against Node implementations of those modules, so the core never learns where it runs.
  */
-import type { PreferenceStore } from "../../config/settings";
-import type { ProbeIo } from "../../sensors/probe";
+import type { ProbeIo } from "../../sensors/probe-io";
 
 export interface TimerHandle {
   readonly brand?: unknown;
@@ -66,6 +65,13 @@ export interface SerialPort {
   /** Bytes that can be queued now. */
   readonly writable: number;
   close(): void;
+}
+
+/** Settings kept in flash (Moddable's `preference`), read and written by config/settings. */
+export interface PreferenceStore {
+  get(key: string): string | number | undefined;
+  set(key: string, value: string | number): void;
+  remove(key: string): void;
 }
 
 export interface WifiNetwork {
@@ -133,19 +139,4 @@ export interface Host {
   /** Why the chip last reset: power-on, deep-sleep, software, watchdog, panic, brownout or unknown. */
   resetReason(): string;
   restart(): void;
-}
-
-/** Splits ws://host:port/path into the parts the Moddable WebSocket client takes. */
-export function parseWebSocketUrl(url: string): { secure: boolean; host: string; port: number; path: string } | undefined {
-  const secure = url.startsWith("wss://");
-  if (!secure && !url.startsWith("ws://")) return undefined;
-  const rest = url.slice(secure ? 6 : 5);
-  const slash = rest.indexOf("/");
-  const authority = slash < 0 ? rest : rest.slice(0, slash);
-  const path = slash < 0 ? "/" : rest.slice(slash);
-  const colon = authority.lastIndexOf(":");
-  const host = colon < 0 ? authority : authority.slice(0, colon);
-  const port = colon < 0 ? (secure ? 443 : 80) : Number(authority.slice(colon + 1));
-  if (!host || !(port > 0 && port < 65536)) return undefined;
-  return { secure, host, port, path };
 }

@@ -16,9 +16,9 @@ import WifiAp from "native/wifi-ap";
 import Tls from "host/tls";
 import Serial from "embedded:io/serial";
 import type { PlatformTls } from "./tls/tls";
-import { frameBytes, parseWebSocketUrl, type Host, type TlsState, type SerialPort, type WifiNetwork, type TimerHandle, type WebSocketEvents, type WebSocketHandle, type WifiEvent, type WifiOptions } from "./host";
-import type { PreferenceStore } from "../../config/settings";
-import type { ProbeIo } from "../../sensors/probe";
+import { parseServerUrl } from "../protocol/endpoint";
+import { frameBytes, type Host, type PreferenceStore, type TlsState, type SerialPort, type WifiNetwork, type TimerHandle, type WebSocketEvents, type WebSocketHandle, type WifiEvent, type WifiOptions } from "./host";
+import type { ProbeIo } from "../../sensors/probe-io";
 import { findField } from "../../config/schema";
 import { encodeUtf8 } from "../console/utf8";
 
@@ -369,9 +369,9 @@ export class ModdableHost implements Host {
   }
 
   openWebSocket(url: string, headers: string[], events: WebSocketEvents): WebSocketHandle {
-    const parts = parseWebSocketUrl(url);
+    const parts = parseServerUrl(url);
     const Socket = this.#SecureSocket;
-    if (!parts || (parts.secure && (!Socket || this.tls !== "ready"))) throw new Error(`cannot open ${url}`);
+    if (typeof parts === "string" || (parts.secure && (!Socket || this.tls !== "ready"))) throw new Error(`cannot open ${url}`);
     if (!parts.secure) return openClient(parts, headers, events, GuardedSocket, undefined);
     // wss://: the clock must date the server's certificate first (SNTP when it was never set).
     const tls = this.#tls;

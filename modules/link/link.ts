@@ -4,8 +4,9 @@
  * Every state but Idle has at most one timer, its timeout, and leaving the state clears it. Time,
  * randomness, Wi-Fi and sockets come from the Host.
  */
-import { parseWebSocketUrl, type Host, type TlsState, type WebSocketHandle } from "../host/host";
-import { Backoff, RETRIES_EXHAUSTED } from "./backoff";
+import type { Host, TlsState, WebSocketHandle } from "../host/host";
+import { deviceUrl, parseServerUrl } from "../protocol/endpoint";
+import { Backoff } from "./backoff";
 
 export const LinkState = Object.freeze({
   Idle: "Idle",
@@ -34,8 +35,6 @@ export const LinkEvent = Object.freeze({
   Quiet: "Quiet",
   /** The server refused the credentials, or the configuration cannot work: retrying will not help. */
   Rejected: "Rejected",
-  /** The attempt limit was reached. */
-  GaveUp: "GaveUp",
   RetryDue: "RetryDue",
   ConfigChanged: "ConfigChanged",
   Stop: "Stop",
@@ -81,7 +80,6 @@ export const TRANSITIONS: readonly Transition[] = Object.freeze(([
   { from: S.Online, on: E.ConfigChanged, to: S.JoiningWiFi, action: "rejoin" },
   { from: S.Backoff, on: E.RetryDue, to: S.JoiningWiFi, action: "joinWifi" },
   { from: S.Backoff, on: E.ConfigChanged, to: S.JoiningWiFi, action: "joinWifi" },
-  { from: S.Backoff, on: E.GaveUp, to: S.Suspended, action: "suspend" },
   { from: S.Suspended, on: E.RetryDue, to: S.JoiningWiFi, action: "joinWifi" },
   { from: S.Suspended, on: E.ConfigChanged, to: S.JoiningWiFi, action: "joinWifi" },
   { from: "*", on: E.Stop, to: S.Idle, action: "shutDown" },
@@ -95,8 +93,6 @@ export interface LinkSettings {
   token: string;
   backoffBase: number;
   backoffCap: number;
-  /** Failed attempts in a row before the link gives up and suspends (then starts over); 0 or absent: never. */
-  backoffLimit?: number;
   /** ms of silence while online before a `ping`; 0 or absent: no heartbeat. */
   heartbeat?: number;
   /**
@@ -174,7 +170,7 @@ export class Link {
     this.#host = host;
     this.#settings = settings;
     this.#client = client;
-    this.backoff = new Backoff(settings.backoffBase, settings.backoffCap, settings.backoffLimit ?? 0);
+    this.backoff = new Backoff(settings.backoffBase, settings.backoffCap);
   }
 
   start(): void {
@@ -193,7 +189,6 @@ export class Link {
     this.#settings = settings;
     this.backoff.base = settings.backoffBase;
     this.backoff.cap = settings.backoffCap;
-    this.backoff.maxAttempts = settings.backoffLimit ?? 0;
     const wifi = old.ssid !== settings.ssid || old.password !== settings.password;
     const server = old.url !== settings.url || old.deviceId !== settings.deviceId || old.token !== settings.token;
     if (wifi) {
@@ -233,15 +228,15 @@ export class Link {
     this.state = transition.to;
     this.#host.clearTimer(this.#timer);
     this.#timer = undefined;
-    this[transition.action]();
+    this.#run(transition.action);
     this.onTransition?.(from, event, transition.to);
   }
 
-  joinWifi(): void {
+  #joinWifi(): void {
     const settings = this.#settings;
     if (!settings.url) return this.fail(LinkEvent.Rejected, "server.url is not set");
-    const parts = parseWebSocketUrl(settings.url);
-    if (!parts) return this.fail(LinkEvent.Rejected, "server.url is not a ws:// URL with a host");
+    const parts = parseServerUrl(settings.url);
+    if (typeof parts === "string") return this.fail(LinkEvent.Rejected, `server.url ${parts}`);
     const refused = urlRefusal(settings.url, this.#host.tls);
     if (refused) return this.fail(LinkEvent.Rejected, refused);
     if (this.#wifiUp) return this.dispatch(LinkEvent.WifiUp);
@@ -260,11 +255,11 @@ export class Link {
     });
   }
 
-  connect(): void {
+  #connect(): void {
     const settings = this.#settings;
     this.attempts++;
     this.#arm(CONNECT_TIMEOUT, LinkEvent.Timeout, "connect timed out");
-    const url = `${settings.url.replace(/\/+$/, "")}/v1/device/${settings.deviceId}`;
+    const url = deviceUrl(settings.url, settings.deviceId);
     let socket: WebSocketHandle | undefined;
     const events = {
       onConnect: () => {
@@ -296,11 +291,11 @@ export class Link {
     }
   }
 
-  handshake(): void {
+  #handshake(): void {
     this.#arm(HANDSHAKE_TIMEOUT, LinkEvent.Timeout, "handshake timed out");
   }
 
-  goOnline(): void {
+  #goOnline(): void {
     this.#pendingError = "";
     this.#confirmed = false;
     this.#listen();
@@ -312,27 +307,23 @@ export class Link {
    * frame. A ping the send buffer has no room for is not sent: a link that cannot take 12 bytes, and
    * answers nothing before the timeout, is taken for dead all the same.
    */
-  ping(): void {
+  #ping(): void {
     this.#arm(PONG_TIMEOUT, LinkEvent.Timeout, "no pong in time");
     this.#socket?.send(PING);
   }
 
-  retryLater(): void {
+  #retryLater(): void {
     this.#drop();
     if (this.#pendingError) this.lastError = this.#pendingError;
     this.#pendingError = "";
     const bound = this.backoff.bound();
     const next = this.backoff.next(this.#host.random());
-    if (next === RETRIES_EXHAUSTED) {
-      this.#pendingError = `gave up after ${this.backoff.attempt} attempts: ${this.lastError}`;
-      return this.dispatch(LinkEvent.GaveUp);
-    }
     // One line a retry: the serial console shows why, and tests read the delay and its bound.
     this.#host.log(`link: retry in ${next} ms of ${bound} (${this.lastError})`);
     this.#rest(next);
   }
 
-  suspend(): void {
+  #suspend(): void {
     this.#drop();
     this.lastError = this.#pendingError || "rejected";
     this.#pendingError = "";
@@ -342,15 +333,30 @@ export class Link {
   }
 
   /** Connection settings changed: drop what is under way and start again with the new ones. */
-  rejoin(): void {
+  #rejoin(): void {
     this.#drop();
-    this.joinWifi();
+    this.#joinWifi();
   }
 
-  shutDown(): void {
+  #shutDown(): void {
     this.#drop();
     this.#host.leaveWifi();
     this.#wifiUp = false;
+  }
+
+  /** The actions are private: only a transition of the table runs one. */
+  #run(action: LinkAction): void {
+    switch (action) {
+      case "joinWifi": return this.#joinWifi();
+      case "connect": return this.#connect();
+      case "handshake": return this.#handshake();
+      case "goOnline": return this.#goOnline();
+      case "ping": return this.#ping();
+      case "retryLater": return this.#retryLater();
+      case "suspend": return this.#suspend();
+      case "rejoin": return this.#rejoin();
+      case "shutDown": return this.#shutDown();
+    }
   }
 
   /** Takes the last error to report it once, in `hello`. */

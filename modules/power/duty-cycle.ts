@@ -100,8 +100,9 @@ export class DutyCycle {
     state.slot = slot + 1;
     state.nextIndex = index + 1;
 
-    this.#probe.sample((value) => {
-      state.store.append(value, state.boot, index, interval, time);
+    this.#probe.sample((value, more) => {
+      if (more) state.store.appendChannels(value, more, state.boot, index, interval, time);
+      else state.store.append(value, state.boot, index, interval, time);
       // The commit point: from here a reset keeps the reading (and this wake's place on the grid).
       this.#commit();
       this.#decide(this.#settings.isAlarm(value));

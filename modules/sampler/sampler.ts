@@ -5,8 +5,11 @@
 import type { Host, TimerHandle } from "../host/host";
 import type { TemperatureProbe } from "../../sensors/probe";
 
-/** A reading and its slot: sample index within this boot, and the slot's device time (ms). */
-export type ReadingSink = (value: number, index: number, interval: number, time: number) => void;
+/**
+ * A reading and its slot: sample index within this boot, and the slot's device time (ms); `more`: the values
+ * of channels 1… of a multi-channel probe (its buffer, to read during the call).
+ */
+export type ReadingSink = (value: number, index: number, interval: number, time: number, more?: ArrayLike<number>) => void;
 
 export class Sampler {
   /** Sample index of the next slot: unique within a boot, with gaps where slots were missed. */
@@ -80,6 +83,6 @@ export class Sampler {
     const interval = this.#interval;
     this.#slot++;
     this.#schedule();
-    this.#probe.sample((value) => this.#sink(value, index, interval, time));
+    this.#probe.sample((value, more) => this.#sink(value, index, interval, time, more));
   }
 }

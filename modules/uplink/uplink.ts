@@ -3,15 +3,19 @@
  * from the store, keeps them in the AckWindow until the server acknowledges them, and answers pushed
  * configuration. A reading leaves the store only when its batch is acknowledged; when the link drops,
  * every unacknowledged reading is sent again on the next connection.
+ *
+ * A multi-channel probe's batch (a slice of slots of `width` cells) goes as one frame per channel (`c`), with
+ * consecutive sequence numbers; its readings leave the store when the last channel's frame is answered (the
+ * window releases in order). A single-channel batch is one frame, as it always was.
  */
 import type { Host, TimerHandle, WebSocketHandle } from "../host/host";
 import type { LinkClient, LinkEventName } from "../link/link";
 import { LinkEvent } from "../link/link";
 import { BatchEncoder, type BatchHeader } from "../protocol/batch";
 import { ReadingStore, type Slice } from "../store/readings";
+import { PROTOCOL_VERSION } from "../protocol/endpoint";
 import { AckWindow } from "./ack-window";
 
-export const PROTOCOL_VERSION = 1;
 const WINDOW = 4;
 /**
  * Frames waiting for room in the socket's send buffer, in order: the hello, one batch, and cfgack replies.
@@ -68,9 +72,11 @@ export class Uplink implements LinkClient {
   #window = new AckWindow(WINDOW);
   #outbox: string[] = [];
   #seq = 0;
-  #slice: Slice = { start: 0, count: 0, boot: 0, index: 0, interval: 0, newest: 0 };
+  #slice: Slice = { start: 0, count: 0, width: 1, boot: 0, index: 0, interval: 0, newest: 0 };
   #header: BatchHeader = { seq: 0, boot: 0, index: 0, interval: 0, age: 0, time: 0, channel: 0 };
   #ackTimer: TimerHandle | undefined;
+  /** One channel of a multi-channel batch, copied out of the ring for the encoder (made at the first such batch). */
+  #column: Int16Array | undefined;
 
   constructor(options: UplinkOptions) {
     this.#options = options;
@@ -163,18 +169,39 @@ export class Uplink implements LinkClient {
       const now = host.ticks();
       const oldest = store.oldestUnsentTime();
       if (!this.flush && !store.hasFullBatch(size) && now - oldest < this.#options.maxLatency()) break;
+      // A frame a channel, each a place in the window.
+      if (this.#window.length + store.nextWidth > this.#window.size) break;
       if (!store.takeBatch(size, slice)) break;
-      header.seq = ++this.#seq;
       header.boot = slice.boot;
       header.index = slice.index;
       header.interval = slice.interval;
       header.age = now - slice.newest;
-      encoder.encode(header, store.values, slice.start, slice.count);
-      this.#window.push(header.seq, slice.boot, slice.index, slice.count, now);
-      this.sentBatches++;
-      this.#transmit(encoder.text());
+      const width = slice.width;
+      for (let channel = 0; channel < width; channel++) {
+        header.seq = ++this.#seq;
+        header.channel = channel;
+        if (width === 1) encoder.encode(header, store.values, slice.start, slice.count);
+        else encoder.encode(header, this.#channel(store.values, slice, channel), 0, slice.count);
+        // The slots go with the last channel's frame: released once every frame before it is answered too.
+        this.#window.push(header.seq, slice.boot, slice.index, channel === width - 1 ? slice.count : 0, now);
+        this.sentBatches++;
+        this.#transmit(encoder.text());
+      }
     }
     this.#armAckTimer();
+  }
+
+  /** Channel `channel` of the slice's readings, in a buffer kept for it. */
+  #channel(cells: Int16Array, slice: Slice, channel: number): Int16Array {
+    const column = (this.#column ??= new Int16Array(this.#options.encoder.maxReadings));
+    const length = cells.length;
+    let at = slice.start + channel;
+    for (let j = 0; j < slice.count; j++) {
+      if (at >= length) at -= length;
+      column[j] = cells[at];
+      at += slice.width;
+    }
+    return column;
   }
 
   #answered(seq: number, stored: boolean): void {

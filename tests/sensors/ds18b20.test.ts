@@ -2,7 +2,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Fault, faultValue } from "../../modules/protocol/values";
 import { BitBangOneWire, crc8 } from "../../sensors/onewire/bus";
-import { CONVERSION_MS, decodeScratchpad, discoverDS18B20, DS18B20, POWER_ON_RAW } from "../../sensors/ds18b20/ds18b20";
+import { checkScratchpad, CONVERSION_MS, decodeScratchpad, decodeScratchpadWith, discoverDS18B20, DS18B20, POWER_ON_RAW } from "../../sensors/ds18b20/ds18b20";
+import { mulberry32 } from "../../simulator/hardware/random";
 import { ProbeChannel } from "../../sensors/channel";
 import { FakeHost } from "../support/fake-host";
 import { FakeWire, makeRom } from "../../simulator/hardware/onewire";
@@ -57,6 +58,29 @@ test("decodeScratchpad: bits below the resolution are undefined and ignored", ()
   assert.equal(decodeScratchpad(pad(0x019f, 0x5f), 11), 2588);
   assert.equal(decodeScratchpad(pad(0x019f, 0x3f), 10), 2575);
   assert.equal(decodeScratchpad(pad(0x019f, 0x1f), 9), 2550);
+});
+
+test("decodeScratchpad's straight pass answers as every check in order does, with the JS CRC and with a platform's", () => {
+  const random = mulberry32(17);
+  const byte = () => Math.floor(random() * 256);
+  let temperatures = 0;
+  let faults = 0;
+  for (let i = 0; i < 4000; i++) {
+    const resolution = 9 + (i % 4);
+    // Mostly good scratchpads near the interesting values, some with one byte or the CRC spoiled.
+    const raws = [0x0191, 0xff5e, POWER_ON_RAW, 0x0551, 0x07d0, 0x07d1, 0xfc90, 0xfc8f, 0xf810, byte() | (byte() << 8)];
+    const bytes = pad(raws[i % raws.length], i % 7 === 0 ? byte() : 0x1f | ((resolution - 9) << 5));
+    const spoil = random();
+    if (spoil < 0.1) bytes[Math.floor(random() * 9)] ^= 1 << Math.floor(random() * 8);
+    else if (spoil < 0.12) bytes.fill(0xff);
+    else if (spoil < 0.14) bytes.fill(0);
+    const expected = checkScratchpad(bytes, resolution);
+    assert.equal(decodeScratchpad(bytes, resolution), expected, `${Array.from(bytes)} at ${resolution} bits`);
+    assert.equal(decodeScratchpadWith((b, n) => crc8(b, n), bytes, resolution), expected);
+    if (expected < -32768 + 16) faults++;
+    else temperatures++;
+  }
+  assert.ok(temperatures > 1000 && faults > 1000, `both kinds seen: ${temperatures} temperatures, ${faults} faults`);
 });
 
 test("decodeScratchpad: each fault the scratchpad itself shows", () => {

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { MARK_CELLS, ReadingStore, type Run, type Slice } from "../../modules/store/readings";
 import { mulberry32 as random } from "../../simulator/hardware/random";
 
-const slice = (): Slice => ({ start: 0, count: 0, boot: 0, index: 0, interval: 0, newest: 0 });
+const slice = (): Slice => ({ start: 0, count: 0, width: 1, boot: 0, index: 0, interval: 0, newest: 0 });
 
 function fill(store: ReadingStore, from: number, to: number, boot = 1, interval = 60, t0 = 0) {
   for (let k = from; k < to; k++) store.append(2000 + k, boot, k, interval, t0 + k * interval * 1000);
@@ -248,5 +248,50 @@ test("random gaps, boots, interval changes, batches and acks: the store matches 
       assert.ok(store.isConsistent(), `step ${step}: consistent`);
     }
     assert.ok(drops > 0, `capacity ${capacity}: the run overflowed at least once (seed ${seed})`);
+  }
+});
+
+test("a two-channel probe's readings keep their channels: slots of two cells, a run of their own, released by slot", () => {
+  const store = new ReadingStore(40);
+  fill(store, 0, 3); // temperature only: width 1
+  const more = new Int16Array(1);
+  for (let k = 3; k < 8; k++) {
+    more[0] = 5000 + k;
+    store.appendChannels(2000 + k, more, 1, k, 60, k * 60000);
+  }
+  assert.equal(store.count, 8);
+  assert.equal(store.runs, 2, "the width starts a run");
+  assert.equal(store.valueAt(4), 2004);
+  assert.equal(store.valueAt(4, 1), 5004);
+  assert.ok(Number.isNaN(store.valueAt(1, 1)), "a temperature-only reading has no channel 1");
+  assert.deepEqual(store.run(1, { boot: 0, index: 0, count: 0, interval: 0, time: 0 }), { boot: 1, index: 3, count: 5, interval: 60, width: 2, time: 180000 });
+  const s = slice();
+  assert.ok(store.takeBatch(10, s));
+  assert.deepEqual([s.index, s.count, s.width], [0, 3, 1]);
+  assert.equal(store.nextWidth, 2);
+  assert.ok(store.takeBatch(10, s));
+  assert.deepEqual([s.index, s.count, s.width, s.interval, s.newest], [3, 5, 2, 60, 7 * 60000]);
+  const cells = Array.from({ length: 10 }, (_, k) => store.values[(s.start + k) % store.values.length]);
+  assert.deepEqual(cells, [2003, 5003, 2004, 5004, 2005, 5005, 2006, 5006, 2007, 5007]);
+  assert.equal(store.release(1, 0, 3), 3);
+  assert.equal(store.release(1, 3, 5), 5);
+  assert.equal(store.count, 0);
+  assert.ok(store.isConsistent());
+});
+
+test("two-channel readings overflow by whole slots and stay consistent, in RAM and durable", () => {
+  for (const durable of [false, true]) {
+    const store = durable ? new ReadingStore(30, true, new ArrayBuffer(ReadingStore.CONTROL_BYTES), 0, new ArrayBuffer(2 * ReadingStore.cellsFor(30, true))) : new ReadingStore(30);
+    const more = new Int16Array(1);
+    for (let k = 0; k < 100; k++) {
+      more[0] = 7000 + k;
+      store.appendChannels(2000 + k, more, 1, k, 60, k * 60000);
+      assert.ok(store.isConsistent(), `durable ${durable}, reading ${k}`);
+      assert.ok(store.used <= 30);
+    }
+    // A slot of w cells keeps the ring within capacity + 1 − w cells (the spare cells of a durable store).
+    assert.equal(store.count, 14, "14 slots of two cells in 30");
+    assert.equal(store.dropped, 86);
+    assert.deepEqual([store.valueAt(0), store.valueAt(0, 1), store.valueAt(13, 1)], [2086, 7086, 7099]);
   }
 });

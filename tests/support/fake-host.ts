@@ -3,8 +3,8 @@
  * Wi-Fi and sockets driven by the test. No I/O, no real time.
  */
 import { frameBytes, type Host, type TlsState, type TimerHandle, type WebSocketEvents, type WebSocketHandle, type WifiEvent, type WifiOptions } from "../../modules/host/host";
-import type { PreferenceStore } from "../../config/settings";
-import type { ProbeIo } from "../../sensors/probe";
+import type { PreferenceStore } from "../../modules/host/host";
+import type { ProbeIo } from "../../sensors/probe-io";
 
 export class MemoryPreferences implements PreferenceStore {
   map = new Map<string, string | number>();

@@ -238,3 +238,29 @@ test("a pong is heard quietly; the session is confirmed once welcomed and every 
   uplink.offline();
   assert.equal(uplink.confirmed, false);
 });
+
+test("a two-channel probe's batch goes as a frame per channel; its readings leave the store with the last frame's ack", () => {
+  const { host, store, uplink, socket, open } = setup(3);
+  const humidity = new Int16Array(1);
+  const sample = (k: number) => {
+    humidity[0] = 4500 + 10 * k;
+    store.appendChannels(2000 + k, humidity, 3, k, 60, k * 60000);
+    uplink.pump();
+  };
+  open();
+  for (let k = 0; k < 3; k++) sample(k);
+  const frames = socket.frames().slice(1);
+  assert.deepEqual(frames.map((f) => [f.s, f.c, f.k, f.n]), [[1, undefined, 0, 3], [2, 1, 0, 3]], "channel 0 leaves out c");
+  assert.deepEqual(decodeValues(frames[0].v, frames[0].b, frames[0].n).values, [2000, 2001, 2002]);
+  assert.deepEqual(decodeValues(frames[1].v, frames[1].b, frames[1].n).values, [4500, 4510, 4520]);
+  uplink.text('{"t":"ack","s":1}');
+  assert.equal(store.count, 3, "the humidity frame is not answered yet");
+  uplink.text('{"t":"ack","s":2}');
+  assert.equal(store.count, 0);
+  assert.equal(uplink.acked, 3);
+  // Two channels take two places in the window of 4: two batches in flight, the third waits.
+  for (let k = 3; k < 12; k++) sample(k);
+  assert.equal(uplink.inFlight, 4);
+  assert.equal(store.unsent, 3);
+  host.advance(0);
+});

@@ -9,10 +9,7 @@ import OneWire from "onewire";
 import SMBus from "embedded:io/smbus";
 import Analog from "embedded:io/analog";
 import Digital from "embedded:io/digital";
-import type { AnalogClass, DigitalOutput } from "../../../../sensors/ntc/ntc";
-import type { SMBusClass } from "../../../../sensors/i2c/oneshot";
-import type { OneWireBus } from "../../../../sensors/onewire/bus";
-import type { Closable, ProbeIo } from "../../../../sensors/probe";
+import type { AnalogClass, Closable, DigitalOutput, OneWireBus, ProbeIo, SMBusClass } from "../../../../sensors/probe-io";
 
 const io: ProbeIo = Object.freeze({
   oneWire(pin: number): OneWireBus & Closable {
@@ -20,6 +17,9 @@ const io: ProbeIo = Object.freeze({
     // onewire.d.ts says; OneWireBus is typed after the C sources.
     return new OneWire({ pin }) as unknown as OneWireBus & Closable;
   },
+  // Native: the DS18B20's scratchpad check costs a call instead of the JS table (docs/sensors.md). The C
+  // takes an optional length (modonewire.c, xs_onewire_crc) that the SDK's onewire.d.ts leaves out.
+  oneWireCrc: OneWire.crc as unknown as (bytes: Uint8Array, length: number) => number,
   SMBus: SMBus as unknown as SMBusClass,
   // The typings leave out Analog's close(), which both platforms' _analog.js have.
   Analog: Analog as unknown as AnalogClass,
