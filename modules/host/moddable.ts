@@ -23,7 +23,7 @@ import { findField } from "../../config/schema";
 import { encodeUtf8 } from "../console/utf8";
 
 const DOMAIN = "thermocast";
-/** Where the clock is set from before a wss:// connection, unless the build says `ntp=…`. */
+/** Where the clock is set from before a wss:// connection, unless the setting `server.ntp` names a server. */
 const NTP_DEFAULT = "pool.ntp.org";
 
 type SocketCallback = (message: number, value?: number) => void;
@@ -205,8 +205,6 @@ export class ModdableHost implements Host {
   #tls: PlatformTls = new Tls();
   /** The guarded TLS socket class, where the build has TLS. */
   #SecureSocket: GuardedSocketClass | undefined;
-  /** The SNTP server that sets the clock before the first wss:// connection: the build's `ntp` setting. */
-  #ntp: string;
 
   /** `main` is what an emulated wake runs again (the desktop simulator cannot reboot). */
   constructor(main: () => void) {
@@ -218,7 +216,6 @@ export class ModdableHost implements Host {
     for (const key in config) if (findField(key)) manifest[key] = config[key];
     this.manifest = manifest;
     this.chip = typeof config.chip === "string" ? config.chip : "Moddable simulator";
-    this.#ntp = typeof config.ntp === "string" && config.ntp ? config.ntp : NTP_DEFAULT;
     const secure = this.#tls.Socket;
     if (secure) this.#SecureSocket = guarded(secure as new (options: object) => RawSocket);
   }
@@ -368,7 +365,7 @@ export class ModdableHost implements Host {
     this.#wifi = undefined;
   }
 
-  openWebSocket(url: string, headers: string[], events: WebSocketEvents): WebSocketHandle {
+  openWebSocket(url: string, headers: string[], events: WebSocketEvents, ntp?: string): WebSocketHandle {
     const parts = parseServerUrl(url);
     const Socket = this.#SecureSocket;
     if (typeof parts === "string" || (parts.secure && (!Socket || this.tls !== "ready"))) throw new Error(`cannot open ${url}`);
@@ -381,7 +378,7 @@ export class ModdableHost implements Host {
       closed = true;
       Timer.set(() => events.onClose(reason), 0); // never from inside the caller's openWebSocket
     };
-    tls.clockReady(this.#ntp, (error) => {
+    tls.clockReady(ntp || NTP_DEFAULT, (error) => {
       if (closed) return;
       if (error) return fail(error);
       try {

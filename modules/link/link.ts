@@ -89,6 +89,8 @@ export interface LinkSettings {
   ssid: string;
   password: string;
   url: string;
+  /** The SNTP server a wss:// connection sets the clock from when it must (docs/tls.md); empty: the adapter's default. */
+  ntp?: string;
   deviceId: string;
   token: string;
   backoffBase: number;
@@ -283,7 +285,7 @@ export class Link {
       },
     };
     try {
-      socket = this.#socket = this.#host.openWebSocket(url, ["Authorization", `Bearer ${settings.token}`], events);
+      socket = this.#socket = this.#host.openWebSocket(url, ["Authorization", `Bearer ${settings.token}`], events, settings.ntp);
     } catch {
       // The platform could not even start a connection (no socket, no route): transient, like a refusal.
       this.#pendingError = `cannot open ${url}`;

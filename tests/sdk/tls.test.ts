@@ -126,9 +126,9 @@ before(async () => {
   registerDevice(server.db, DEVICE, TOKEN);
   port = server.port;
   ntp = await startNtpResponder();
-  // `ntp` is only asked when the clock reads before 2025: the SNTP test sets mcsim's clock back.
+  // `server.ntp` is only asked when the clock reads before 2025: the SNTP test sets mcsim's clock back.
   so = await buildForSimulator(MANIFEST, join(work, "build"), {
-    "server.url": `wss://127.0.0.1:${port}`, "device.id": DEVICE, "device.token": TOKEN, ...(typeof ntp === "string" ? {} : { ntp: ntp.address }),
+    "server.url": `wss://127.0.0.1:${port}`, "device.id": DEVICE, "device.token": TOKEN, ...(typeof ntp === "string" ? {} : { "server.ntp": ntp.address }),
   }, undefined, { THERMOCAST_TLS: pki.caFolder });
 }, { timeout: 900_000 });
 
@@ -185,7 +185,7 @@ test("mcsim over wss:// to a server whose certificate the build's CA did not sig
   console.log(`# untrusted certificate: ${count} handshakes refused, 0 stored; ${sim.lines.find((line) => refused.test(line))}`);
 });
 
-test("a clock at 1970: SNTP to the build's `ntp` server before wss://, and the reason when it does not answer", { skip: SKIP_REASON, timeout: 600_000 }, async (t) => {
+test("a clock at 1970: SNTP to the `server.ntp` server before wss://, and the reason when it does not answer", { skip: SKIP_REASON, timeout: 600_000 }, async (t) => {
   if (typeof ntp === "string") return t.skip(ntp);
   const responder = ntp;
   const sim = await boot(so, buildClockShim(work));
