@@ -12,7 +12,7 @@
  * Figures are 64-bit (mcsim's slots are 32 bytes, a board's 16); the budget (docs/memory.md) is checked on
  * the 32-bit estimate: half the slots plus the chunks.
  */
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startServer } from "../server/server";
@@ -40,13 +40,23 @@ registerDevice(server.db, DEVICE, TOKEN);
 const out = join(work, "build");
 mkdirSync(out);
 const bin = join(MODDABLE, "build", "bin", "lin", "release");
+// tests/sdk/heap maps host/tls to none.ts, as the ESP8266 build does; over wss:// the app maps it back to
+// the TLS module, as esp32 does.
+const app = TLS ? join(work, "heap-tls") : join(process.cwd(), "tests", "sdk", "heap");
+if (TLS) {
+  mkdirSync(app);
+  writeFileSync(join(app, "manifest.json"), JSON.stringify({
+    include: [join(process.cwd(), "tests", "sdk", "heap", "manifest.json")],
+    platforms: { lin: { modules: { "host/tls": join(process.cwd(), "modules", "host", "tls", "secure") } } },
+  }, null, 1));
+}
 execFileSync("mcconfig", ["-i", "-m", "-p", "lin", "-o", out, "manifest.json",
   `server.url=${TLS ? "wss" : "ws"}://127.0.0.1:${server.port}`, `device.id=${DEVICE}`, `device.token=${TOKEN}`], {
-  cwd: join(process.cwd(), "tests", "sdk", "heap"),
+  cwd: app,
   env: { ...process.env, ...(pki ? { THERMOCAST_TLS: pki.caFolder } : {}), PATH: `${bin}:${join(process.cwd(), "node_modules", ".bin")}:${process.env.PATH}` },
   stdio: ["ignore", "ignore", "inherit"],
 });
-const sim = startSimulator(join(out, "bin", "lin", "mc", "instrument", "heap", "mc.so"), join(work, "xdg"));
+const sim = startSimulator(join(out, "bin", "lin", "mc", "instrument", TLS ? "heap-tls" : "heap", "mc.so"), join(work, "xdg"));
 
 /** One instrumentation sample a second: [slot bytes used, chunk bytes used, collections in that second]. */
 const samples: { slots: number; chunks: number; readings: number }[] = [];
