@@ -68,6 +68,7 @@ export default function main(): void {
     ssid: settings.text("wifi.ssid"),
     password: settings.text("wifi.password"),
     url: settings.text("server.url"),
+    ntp: settings.text("server.ntp"),
     deviceId: settings.text("device.id"),
     token: settings.text("device.token"),
     // On battery a retry costs a wake with the radio on: no sooner than the next wake, no more often

@@ -7,19 +7,23 @@
  * does not: see docs/memory.md), so the heap holds what a board's would.
  *
  *   HEAP_READINGS=1000 npm run bench:heap
+ *   HEAP_TLS=1 HEAP_READINGS=200 npm run bench:heap     # over wss://, with a CA made here (docs/tls.md)
  *
  * Figures are 64-bit (mcsim's slots are 32 bytes, a board's 16); the budget (docs/memory.md) is checked on
  * the 32-bit estimate: half the slots plus the chunks.
  */
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startServer } from "../server/server";
 import { registerDevice } from "../server/cli";
 import { MODDABLE, startSimulator } from "../tests/sdk/mcsim";
+import { makePki } from "../tests/sdk/pki";
 import { execFileSync } from "node:child_process";
 
 const READINGS = Number(process.env.HEAP_READINGS ?? 1000);
+/** Over wss:// (the SDK's TLS client, a session held open): what TLS adds on esp32. */
+const TLS = process.env.HEAP_TLS === "1";
 const BUDGET_BYTES = 24 * 1024;
 const DEVICE = "heap-test";
 const TOKEN = "heap-test-token-0001";
@@ -30,18 +34,29 @@ if (!MODDABLE) {
 }
 
 const work = mkdtempSync(join(tmpdir(), "thermocast-heap-"));
-const server = await startServer({ port: 0, dbPath: join(work, "db.sqlite"), log: () => {} });
+const pki = TLS ? makePki(work) : undefined;
+const server = await startServer({ port: 0, dbPath: join(work, "db.sqlite"), log: () => {}, tls: pki?.trusted });
 registerDevice(server.db, DEVICE, TOKEN);
 const out = join(work, "build");
 mkdirSync(out);
 const bin = join(MODDABLE, "build", "bin", "lin", "release");
+// tests/sdk/heap maps host/tls to none.ts, as the ESP8266 build does; over wss:// the app maps it back to
+// the TLS module, as esp32 does.
+const app = TLS ? join(work, "heap-tls") : join(process.cwd(), "tests", "sdk", "heap");
+if (TLS) {
+  mkdirSync(app);
+  writeFileSync(join(app, "manifest.json"), JSON.stringify({
+    include: [join(process.cwd(), "tests", "sdk", "heap", "manifest.json")],
+    platforms: { lin: { modules: { "host/tls": join(process.cwd(), "modules", "host", "tls", "secure") } } },
+  }, null, 1));
+}
 execFileSync("mcconfig", ["-i", "-m", "-p", "lin", "-o", out, "manifest.json",
-  `server.url=ws://127.0.0.1:${server.port}`, `device.id=${DEVICE}`, `device.token=${TOKEN}`], {
-  cwd: join(process.cwd(), "tests", "sdk", "heap"),
-  env: { ...process.env, PATH: `${bin}:${join(process.cwd(), "node_modules", ".bin")}:${process.env.PATH}` },
+  `server.url=${TLS ? "wss" : "ws"}://127.0.0.1:${server.port}`, `device.id=${DEVICE}`, `device.token=${TOKEN}`], {
+  cwd: app,
+  env: { ...process.env, ...(pki ? { THERMOCAST_TLS: pki.caFolder } : {}), PATH: `${bin}:${join(process.cwd(), "node_modules", ".bin")}:${process.env.PATH}` },
   stdio: ["ignore", "ignore", "inherit"],
 });
-const sim = startSimulator(join(out, "bin", "lin", "mc", "instrument", "heap", "mc.so"), join(work, "xdg"));
+const sim = startSimulator(join(out, "bin", "lin", "mc", "instrument", TLS ? "heap-tls" : "heap", "mc.so"), join(work, "xdg"));
 
 /** One instrumentation sample a second: [slot bytes used, chunk bytes used, collections in that second]. */
 const samples: { slots: number; chunks: number; readings: number }[] = [];
@@ -79,7 +94,7 @@ const done = new Promise<void>((resolve) => {
   };
   sim.process.stdout!.on("data", feed);
 });
-console.log(`mcsim: ${READINGS} readings, a reading a second, batches of 5 …`);
+console.log(`mcsim: ${READINGS} readings, a reading a second, batches of 5, over ${TLS ? "wss://" : "ws://"} …`);
 await done;
 await sim.stop();
 const stored = server.db.readings(DEVICE, 0, Date.now() + 86_400_000).length;
@@ -100,7 +115,7 @@ const floors = windows.filter(Boolean).map((w) => ({ from: w.from, slots: Math.m
 const worst = floors.reduce((a, b) => (b.slots / 2 + b.chunks > a.slots / 2 + a.chunks ? b : a));
 const estimate = worst.slots / 2 + worst.chunks;
 console.log(`
-XS heap in mcsim (64-bit), always-on, ${READINGS} readings (${stored} stored on the server)
+XS heap in mcsim (64-bit), always-on, over ${TLS ? "wss://" : "ws://"}, ${READINGS} readings (${stored} stored on the server)
   at boot:                     slots ${boot.slots} B, chunks ${boot.chunks} B
   at reading ${READINGS} (trace):     ${atTrace?.replace(/^heap: /, "")}
   lowest per 100 readings:     slots ${Math.min(...floors.map((f) => f.slots))}–${Math.max(...floors.map((f) => f.slots))} B, chunks ${Math.min(...floors.map((f) => f.chunks))}–${Math.max(...floors.map((f) => f.chunks))} B

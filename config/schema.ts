@@ -11,7 +11,7 @@ import { checkDeviceId, parseServerUrl } from "../modules/protocol/endpoint";
 
 export type ConfigKey =
   | "wifi.ssid" | "wifi.password" | "wifi.ip"
-  | "server.url" | "device.id" | "device.token"
+  | "server.url" | "server.ntp" | "device.id" | "device.token"
   | "sample.interval" | "batch.size" | "batch.latency"
   | "link.backoff.base" | "link.backoff.cap" | "link.ack.timeout" | "link.heartbeat"
   | "mode" | "board" | "probe.type" | "probe.pin" | "probe.resolution" | "probe.offset" | "probe.address"
@@ -61,6 +61,10 @@ function checkUrl(url: string): string | undefined {
   if (url === "") return undefined; // not configured yet
   const parsed = parseServerUrl(url);
   return typeof parsed === "string" ? parsed : undefined;
+}
+
+function checkHost(host: string): string | undefined {
+  return /^[A-Za-z0-9.-]*$/.test(host) ? undefined : "must be a host name or an IPv4 address";
 }
 
 /** An IPv4 address as a 32-bit number, or -1. */
@@ -128,6 +132,7 @@ export const FIELDS: readonly Field[] = Object.freeze(([
   { key: "wifi.password", pref: "pass", type: "text", maxLength: 63, default: "", secret: true, help: "Wi-Fi password (empty for an open network)" },
   { key: "wifi.ip", pref: "ip", type: "text", maxLength: 50, default: "", check: checkStaticIp, help: "battery wakes' static address/prefix,gateway[,dns] (e.g. 192.168.1.50/24,192.168.1.1); empty for DHCP" },
   { key: "server.url", pref: "url", type: "text", maxLength: 200, default: "", check: checkUrl, help: "server, ws://host:port or wss://host:port" },
+  { key: "server.ntp", pref: "ntp", type: "text", maxLength: 63, default: "", check: checkHost, help: "SNTP server that sets the clock before a wss:// connection (certificates carry dates); empty for pool.ntp.org" },
   { key: "device.id", pref: "id", type: "text", maxLength: 32, default: "thermocast", check: checkDeviceId, help: "device id, as registered on the server" },
   { key: "device.token", pref: "token", type: "text", maxLength: 128, default: "", secret: true, help: "device token from the server" },
   { key: "sample.interval", pref: "interval", type: "int", unit: "s", min: 1, max: 86400, default: 60, pushable: true, help: "seconds between readings" },

@@ -48,6 +48,8 @@ export interface ConsoleOptions {
   changed(keys: readonly ConfigKey[]): void;
   /** Echo typed characters (default true). */
   echo?: boolean;
+  /** Why this build refuses a value the schema accepts (wss:// where it has no TLS), checked at `set`. */
+  refuse?(key: ConfigKey, value: ConfigValue): string | undefined;
 }
 
 export const PROMPT = "> ";
@@ -199,6 +201,8 @@ export class LineConsole {
     const value = unquote(rest.slice(space).trimStart());
     const parsed = parseValue(field.key, value);
     if (!parsed.ok) return this.#reply(parsed.error);
+    const refused = this.#options.refuse?.(field.key, parsed.value);
+    if (refused) return this.#reply(refused);
     this.#staged.set(field.key, parsed.value);
     this.#reply(`staged ${field.key} = ${show(field, parsed.value)} (save to apply)`);
   }

@@ -4,7 +4,7 @@
  */
 import type { Host } from "../host/host";
 import type { Link, LinkSettings } from "../link/link";
-import { LinkState } from "../link/link";
+import { LinkState, urlRefusal } from "../link/link";
 import type { Uplink } from "../uplink/uplink";
 import type { ReadingStore } from "../store/readings";
 import type { WakeState } from "../power/retained";
@@ -49,6 +49,7 @@ export function openDeviceConsole(parts: DeviceConsoleParts): LineConsole | unde
     output,
     settings,
     changed: parts.changed,
+    refuse: (key, value) => (key === "server.url" ? urlRefusal(String(value), host.tls) : undefined),
     status: () => ({
       version: parts.version,
       boot: parts.boot,

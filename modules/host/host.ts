@@ -133,8 +133,12 @@ export interface Host {
    */
   joinWifi(options: WifiOptions, onEvent: (event: WifiEvent) => void): void;
   leaveWifi(): void;
-  /** Opens a WebSocket to `url` (ws://host:port/path); `headers` alternate name and value. */
-  openWebSocket(url: string, headers: string[], events: WebSocketEvents): WebSocketHandle;
+  /**
+   * Opens a WebSocket to `url` (ws:// or wss://host:port/path); `headers` alternate name and value. For
+   * wss://, `ntp` names the SNTP server to set the clock from first when it cannot date a certificate
+   * (empty or absent: pool.ntp.org).
+   */
+  openWebSocket(url: string, headers: string[], events: WebSocketEvents, ntp?: string): WebSocketHandle;
   /** XS heap in use, bytes (Moddable's instrumentation), or undefined where it is not measured. */
   memory(): { slots: number; chunks: number } | undefined;
   /** A line on the debug console (trace). */

@@ -23,7 +23,7 @@ import { findField } from "../../config/schema";
 import { encodeUtf8 } from "../console/utf8";
 
 const DOMAIN = "thermocast";
-/** Where the clock is set from before a wss:// connection, unless the build says `ntp=…`. */
+/** Where the clock is set from before a wss:// connection, unless the setting `server.ntp` names a server. */
 const NTP_DEFAULT = "pool.ntp.org";
 
 type SocketCallback = (message: number, value?: number) => void;
@@ -34,7 +34,7 @@ interface RawSocket {
 }
 /** The SDK socket's message that its send buffer has room again (modules/network/socket/socket.js). */
 const SOCKET_WRITABLE = 3;
-const SOCKET_CONNECTED = 1;
+const SOCKET_READABLE = 2;
 const TLS_REFUSED = "tls: handshake failed (is the server's certificate signed by config/tls/server-ca.der, for this host, and within its dates?)";
 const SocketBase = Socket as unknown as new (options: object) => RawSocket;
 
@@ -124,13 +124,15 @@ function openClient(parts: { host: string; port: number; path: string }, headers
     if (open) events.onWritable?.();
   };
   // Over TLS the client hears "connected" only once the TLS handshake is done: watch the TCP socket under
-  // it, so that a handshake the device refused (the server's certificate) is told from no connection.
-  let tcp = false, connected = false;
+  // it, so that a handshake the device refused (the server's certificate) is told from no connection. The
+  // server spoke (its hello and certificate) in the first case only: some socket layers report a refused
+  // TCP connection as connected first (GuardedSocket).
+  let heard = false, connected = false;
   const raw = secure ? (socket as unknown as { sock?: { callback: SocketCallback } }).sock : undefined;
   if (raw) {
     const inner = raw.callback;
     raw.callback = (message: number, value?: number) => {
-      if (message === SOCKET_CONNECTED) tcp = true;
+      if (message === SOCKET_READABLE) heard = true;
       inner(message, value);
     };
   }
@@ -143,7 +145,7 @@ function openClient(parts: { host: string; port: number; path: string }, headers
     else if (message === Client.receive && typeof value === "string") events.onText(value);
     else if (message === Client.disconnect) {
       open = false;
-      events.onClose(tcp && !connected ? TLS_REFUSED : undefined);
+      events.onClose(heard && !connected ? TLS_REFUSED : undefined);
     }
   };
   return {
@@ -203,8 +205,6 @@ export class ModdableHost implements Host {
   #tls: PlatformTls = new Tls();
   /** The guarded TLS socket class, where the build has TLS. */
   #SecureSocket: GuardedSocketClass | undefined;
-  /** The SNTP server that sets the clock before the first wss:// connection: the build's `ntp` setting. */
-  #ntp: string;
 
   /** `main` is what an emulated wake runs again (the desktop simulator cannot reboot). */
   constructor(main: () => void) {
@@ -216,7 +216,6 @@ export class ModdableHost implements Host {
     for (const key in config) if (findField(key)) manifest[key] = config[key];
     this.manifest = manifest;
     this.chip = typeof config.chip === "string" ? config.chip : "Moddable simulator";
-    this.#ntp = typeof config.ntp === "string" && config.ntp ? config.ntp : NTP_DEFAULT;
     const secure = this.#tls.Socket;
     if (secure) this.#SecureSocket = guarded(secure as new (options: object) => RawSocket);
   }
@@ -369,7 +368,7 @@ export class ModdableHost implements Host {
     this.#wifi = undefined;
   }
 
-  openWebSocket(url: string, headers: string[], events: WebSocketEvents): WebSocketHandle {
+  openWebSocket(url: string, headers: string[], events: WebSocketEvents, ntp?: string): WebSocketHandle {
     const parts = parseServerUrl(url);
     const Socket = this.#SecureSocket;
     if (typeof parts === "string" || (parts.secure && (!Socket || this.tls !== "ready"))) throw new Error(`cannot open ${url}`);
@@ -382,7 +381,7 @@ export class ModdableHost implements Host {
       closed = true;
       Timer.set(() => events.onClose(reason), 0); // never from inside the caller's openWebSocket
     };
-    tls.clockReady(this.#ntp, (error) => {
+    tls.clockReady(ntp || NTP_DEFAULT, (error) => {
       if (closed) return;
       if (error) return fail(error);
       try {

@@ -4,7 +4,7 @@
  * Every state but Idle has at most one timer, its timeout, and leaving the state clears it. Time,
  * randomness, Wi-Fi and sockets come from the Host.
  */
-import type { Host, WebSocketHandle } from "../host/host";
+import type { Host, TlsState, WebSocketHandle } from "../host/host";
 import type { StaticAddress } from "../../config/schema";
 import { deviceUrl, parseServerUrl } from "../protocol/endpoint";
 import { Backoff } from "./backoff";
@@ -112,6 +112,8 @@ export interface LinkSettings {
   ssid: string;
   password: string;
   url: string;
+  /** The SNTP server a wss:// connection sets the clock from when it must (docs/tls.md); empty: the adapter's default. */
+  ntp?: string;
   deviceId: string;
   token: string;
   backoffBase: number;
@@ -148,6 +150,12 @@ export interface LinkClient {
 /** wss:// where the build has no TLS client (ESP8266), and where it has one but no CA to trust. */
 export const NO_TLS = "server.url: this build has no TLS for wss://, use ws://";
 export const NO_CA = "server.url: wss:// needs the server's CA certificate, config/tls/server-ca.der, in the build";
+
+/** Why this build cannot use `url` (wss:// without TLS, or without its CA), or undefined: the console refuses it when set. */
+export function urlRefusal(url: string, tls: TlsState): string | undefined {
+  if (!url.startsWith("wss://") || tls === "ready") return undefined;
+  return tls === "none" ? NO_TLS : NO_CA;
+}
 
 export const WIFI_TIMEOUT = 20000;
 /** TCP connect, DNS included. */
@@ -268,7 +276,8 @@ export class Link {
     if (!settings.url) return this.fail(LinkEvent.Rejected, LinkError.Rejected, "server.url is not set");
     const parts = parseServerUrl(settings.url);
     if (typeof parts === "string") return this.fail(LinkEvent.Rejected, LinkError.Rejected, `server.url ${parts}`);
-    if (parts.secure && this.#host.tls !== "ready") return this.fail(LinkEvent.Rejected, LinkError.Rejected, this.#host.tls === "none" ? NO_TLS : NO_CA);
+    const refused = urlRefusal(settings.url, this.#host.tls);
+    if (refused) return this.fail(LinkEvent.Rejected, LinkError.Rejected, refused);
     if (this.#wifiUp) return this.dispatch(LinkEvent.WifiUp);
     if (!settings.ssid) return this.fail(LinkEvent.Rejected, LinkError.Rejected, "wifi.ssid is not set");
     this.#arm(WIFI_TIMEOUT, LinkEvent.Timeout, LinkError.Wifi, "wifi join timed out");
@@ -313,7 +322,7 @@ export class Link {
       },
     };
     try {
-      socket = this.#socket = this.#host.openWebSocket(url, ["Authorization", `Bearer ${settings.token}`], events);
+      socket = this.#socket = this.#host.openWebSocket(url, ["Authorization", `Bearer ${settings.token}`], events, settings.ntp);
     } catch {
       // The platform could not even start a connection (no socket, no route): transient, like a refusal.
       this.#pendingError = `cannot open ${url}`;

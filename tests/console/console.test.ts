@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { closest, COMMANDS } from "../../modules/console/console";
 import { LINE_MAX } from "../../modules/console/line";
 import { faultValue, Fault } from "../../modules/protocol/values";
+import { urlRefusal } from "../../modules/link/link";
 import { prng, rig, snapshot } from "./rig";
 
 const NL = "\r\n";
@@ -56,6 +57,20 @@ test("an over-long line is discarded with a message, without growing, and the ne
   // A line of exactly LINE_MAX bytes is still a line.
   const exact = "get " + "m".repeat(LINE_MAX - 4);
   assert.ok(r.type(exact + "\r").includes("unknown setting 'mmmmmmmmmmmmmmmmmmmmmmmm…'"));
+});
+
+test("set refuses what the build cannot use: wss:// without TLS (ESP8266), or without the server's CA", () => {
+  for (const [tls, reason] of [
+    ["none", "server.url: this build has no TLS for wss://, use ws://"],
+    ["no-ca", "server.url: wss:// needs the server's CA certificate, config/tls/server-ca.der, in the build"],
+  ] as const) {
+    const r = rig({ refuse: (key, value) => (key === "server.url" ? urlRefusal(String(value), tls) : undefined) });
+    assert.equal(r.type("set server.url wss://example.com:8443\r").split(NL)[1], reason);
+    assert.deepEqual(r.console.unsaved, [], "nothing staged");
+    assert.equal(r.type("set server.url ws://example.com:8080\r").split(NL)[1], "staged server.url = ws://example.com:8080 (save to apply)");
+  }
+  const ready = rig({ refuse: (key, value) => (key === "server.url" ? urlRefusal(String(value), "ready") : undefined) });
+  assert.equal(ready.type("set server.url wss://example.com:8443\r").split(NL)[1], "staged server.url = wss://example.com:8443 (save to apply)");
 });
 
 test("escape sequences (arrow keys) and stray control bytes are ignored; Ctrl-C abandons the line, Ctrl-U erases it", () => {

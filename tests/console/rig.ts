@@ -4,7 +4,7 @@
  */
 import { Settings } from "../../config/settings";
 import type { ConfigKey } from "../../config/schema";
-import { LineConsole, type DeviceStatus } from "../../modules/console/console";
+import { LineConsole, type ConsoleOptions, type DeviceStatus } from "../../modules/console/console";
 import { PortOutput, type SerialPort } from "../../modules/console/output";
 import { SharedPort } from "../../modules/console/shared-port";
 import { decodeUtf8, encodeUtf8 } from "../../modules/console/utf8";
@@ -47,6 +47,8 @@ export interface RigOptions {
   improv?: boolean;
   /** When set, `sample` answers at once with this value; otherwise the test answers `pendingSample`. */
   sampleValue?: number;
+  /** The build's own refusals (ConsoleOptions.refuse). */
+  refuse?: ConsoleOptions["refuse"];
 }
 
 export function rig(options: RigOptions = {}) {
@@ -96,6 +98,7 @@ export function rig(options: RigOptions = {}) {
     changed(keys) {
       calls.changed.push([...keys]);
     },
+    refuse: options.refuse,
   });
   const improv = options.improv === false
     ? undefined

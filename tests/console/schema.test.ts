@@ -27,6 +27,7 @@ const BAD: readonly [key: string, raw: unknown, message: string][] = [
   ["wifi.ip", "192.168.1.50/24,10.0.0.1", "wifi.ip gateway 10.0.0.1 is not in 192.168.1.50/24"],
   ["wifi.ip", "192.168.1.1/24,192.168.1.1", "wifi.ip address and gateway must differ"],
   ["server.url", "http://example.com", "server.url must start with ws:// or wss://"],
+  ["server.ntp", "ntp.example.org:123", "server.ntp must be a host name or an IPv4 address"],
   ["server.url", "ws://", "server.url has no host"],
   ["server.url", "ws://:8080", "server.url has no host"],
   ["server.url", "ws://host:0", "server.url has a bad port"],

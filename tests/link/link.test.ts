@@ -379,11 +379,12 @@ test("wss:// on a build with TLS but no CA certificate: suspended with the reaso
 });
 
 test("wss:// on a build with TLS and its CA: connects; a close with a reason (a refused handshake, no clock) backs off with that reason", () => {
-  const { host, link, retries } = setup({ url: "wss://example.com:8443" });
+  const { host, link, retries } = setup({ url: "wss://example.com:8443", ntp: "192.168.1.1" });
   host.tls = "ready";
   link.start();
   assert.equal(link.state, LinkState.Connecting);
   assert.equal(host.sockets.length, 1);
+  assert.equal(host.sockets[0].ntp, "192.168.1.1", "the SNTP server setting reaches the adapter");
   assert.match(host.sockets[0].url, /^wss:\/\/example\.com:8443\/v1\/device\//);
   host.sockets[0].events.onClose("tls: the clock is not set (no answer from pool.ntp.org in 8 s)");
   assert.equal(link.state, LinkState.Backoff);

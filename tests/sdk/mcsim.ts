@@ -95,10 +95,13 @@ export interface RunningSimulator {
   stop(): Promise<void>;
 }
 
-export function startSimulator(so: string, home: string, env: Record<string, string> = {}): RunningSimulator {
+/** `preload`: a shared library for LD_PRELOAD, given to mcsim only (not to Xvfb). */
+export function startSimulator(so: string, home: string, env: Record<string, string> = {}, preload?: string): RunningSimulator {
   mkdirSync(home, { recursive: true }); // mcsim copies the app under XDG_CONFIG_HOME, which must exist
   const bin = join(MODDABLE!, "build", "bin", "lin", "release");
-  const child = spawn("xvfb-run", ["-a", "stdbuf", "-oL", join(bin, "mcsim"), so], {
+  const command = ["stdbuf", "-oL", join(bin, "mcsim"), so];
+  if (preload) command.unshift("env", `LD_PRELOAD=${preload}`);
+  const child = spawn("xvfb-run", ["-a", ...command], {
     env: { ...process.env, ...env, XDG_CONFIG_HOME: home },
     detached: true, // its own process group, so that stop() ends xvfb-run, Xvfb and mcsim together
     stdio: ["ignore", "pipe", "pipe"],

@@ -7,13 +7,15 @@
 import { test, after, before } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createSocket, type Socket as UdpSocket } from "node:dgram";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startServer, type RunningServer } from "../../server/server";
 import { registerDevice } from "../../server/cli";
 import { TelemetryDb } from "../../server/db";
 import { buildForSimulator, startSimulator, SKIP_REASON as SDK_SKIP, type RunningSimulator } from "./mcsim";
+import { makePki, type Pki } from "./pki";
 
 const SKIP_REASON = SDK_SKIP ?? (existsSync("/usr/bin/openssl") ? undefined : "openssl is not installed: the wss:// tier in mcsim is skipped");
 if (SKIP_REASON) console.log(`# ${SKIP_REASON}`);
@@ -38,37 +40,76 @@ function readings(db: TelemetryDb): { idx: number; boot: number }[] {
   return db.sqlite.prepare("SELECT idx, boot FROM readings WHERE device_id = ? ORDER BY boot, idx").all(DEVICE) as { idx: number; boot: number }[];
 }
 
-interface Pki {
-  /** The folder holding server-ca.der, for THERMOCAST_TLS. */
-  caFolder: string;
-  /** The server's key and chain (its certificate, then its CA's), signed by the trusted CA. */
-  trusted: { cert: Buffer; key: Buffer };
-  /** The same, signed by another CA, which the build does not trust. */
-  untrusted: { cert: Buffer; key: Buffer };
+/**
+ * An SNTP server on loopback port 123 (needs root, as here), at the first free address of 127.0.0.123…:
+ * it keeps each request and answers from the `ignore + 1`th on with the real time.
+ */
+interface NtpResponder {
+  address: string;
+  requests: Buffer[];
+  ignore: number;
+  close(): void;
+}
+async function startNtpResponder(): Promise<NtpResponder | string> {
+  for (let last = 123; last < 133; last++) {
+    const address = `127.0.0.${last}`;
+    const socket: UdpSocket = createSocket("udp4");
+    const bound = await new Promise<string | undefined>((resolve) => {
+      socket.once("error", (e: NodeJS.ErrnoException) => resolve(e.code ?? "error"));
+      socket.bind(123, address, () => resolve(undefined));
+    });
+    if (bound === "EACCES") return "binding UDP port 123 needs root: the SNTP test is skipped";
+    if (bound) {
+      socket.close();
+      continue;
+    }
+    const responder: NtpResponder = { address, requests: [], ignore: 2, close: () => socket.close() };
+    socket.on("message", (request, from) => {
+      responder.requests.push(request);
+      if (responder.requests.length <= responder.ignore) return;
+      const reply = Buffer.alloc(48);
+      reply[0] = 0x24; // no leap warning, version 4, mode 4 (server)
+      reply[1] = 1; // stratum 1 (0 would be a kiss-o'-death)
+      const seconds = Math.floor(Date.now() / 1000) + 2208988800; // NTP counts from 1900
+      reply.writeUInt32BE(seconds >>> 0, 32); // receive timestamp
+      reply.writeUInt32BE(seconds >>> 0, 40); // transmit timestamp, which the SDK's client reads
+      socket.send(reply, from.port, from.address);
+    });
+    return responder;
+  }
+  return "no free loopback address for port 123: the SNTP test is skipped";
 }
 
-/** Two CAs and a server certificate from each, for 127.0.0.1 (subjectAltName IP), RSA 2048, SHA-256. */
-function makePki(dir: string): Pki {
-  const openssl = (...args: string[]) => execFileSync("openssl", args, { cwd: dir, stdio: "pipe" });
-  writeFileSync(join(dir, "server.ext"), "basicConstraints=CA:FALSE\nsubjectAltName=IP:127.0.0.1\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n");
-  const server = (ca: string) => {
-    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", `${ca}.key`, "-out", `${ca}.pem`, "-days", "2", "-subj", `/CN=thermocast test ${ca}`,
-      "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign");
-    openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", `${ca}-server.key`, "-out", `${ca}-server.csr`, "-subj", "/CN=127.0.0.1");
-    openssl("x509", "-req", "-in", `${ca}-server.csr`, "-CA", `${ca}.pem`, "-CAkey", `${ca}.key`, "-set_serial", "2", "-days", "2", "-sha256",
-      "-extfile", "server.ext", "-out", `${ca}-server.pem`);
-    const cert = Buffer.concat([readFileSync(join(dir, `${ca}-server.pem`)), readFileSync(join(dir, `${ca}.pem`))]);
-    return { cert, key: readFileSync(join(dir, `${ca}-server.key`)) };
-  };
-  const trusted = server("ca");
-  const untrusted = server("other-ca");
-  const caFolder = join(dir, "trusted");
-  mkdirSync(caFolder);
-  openssl("x509", "-in", "ca.pem", "-outform", "der", "-out", join(caFolder, "server-ca.der"));
-  return { caFolder, trusted, untrusted };
+/**
+ * A library for LD_PRELOAD that sets mcsim's wall clock back to 1970-01-02 (what a board reads after a
+ * power-on), moving on at the real rate: gettimeofday, which XS's Date and lin's Time.ticks both read.
+ */
+function buildClockShim(dir: string): string {
+  const source = join(dir, "clock1970.c");
+  writeFileSync(source, [
+    "#define _GNU_SOURCE",
+    "#include <dlfcn.h>",
+    "#include <sys/time.h>",
+    "static long offset = -1;",
+    "int gettimeofday(struct timeval *tv, void *tz) {",
+    "  static int (*real)(struct timeval *, void *);",
+    '  if (!real) real = (int (*)(struct timeval *, void *))dlsym(RTLD_NEXT, "gettimeofday");',
+    "  int result = real(tv, tz);",
+    "  if (result == 0 && tv) {",
+    "    if (offset < 0) offset = tv->tv_sec - 86400;",
+    "    tv->tv_sec -= offset;",
+    "  }",
+    "  return result;",
+    "}",
+    "",
+  ].join("\n"));
+  const library = join(dir, "clock1970.so");
+  execFileSync("cc", ["-shared", "-fPIC", "-o", library, source, "-ldl"], { stdio: "pipe" });
+  return library;
 }
 
 let work: string;
+let ntp: NtpResponder | string;
 let pki: Pki;
 let server: RunningServer;
 let dbPath: string;
@@ -84,22 +125,26 @@ before(async () => {
   server = await startServer({ port: 0, dbPath, log: quiet, tls: pki.trusted });
   registerDevice(server.db, DEVICE, TOKEN);
   port = server.port;
-  so = await buildForSimulator(MANIFEST, join(work, "build"), { "server.url": `wss://127.0.0.1:${port}`, "device.id": DEVICE, "device.token": TOKEN },
-    undefined, { THERMOCAST_TLS: pki.caFolder });
+  ntp = await startNtpResponder();
+  // `server.ntp` is only asked when the clock reads before 2025: the SNTP test sets mcsim's clock back.
+  so = await buildForSimulator(MANIFEST, join(work, "build"), {
+    "server.url": `wss://127.0.0.1:${port}`, "device.id": DEVICE, "device.token": TOKEN, ...(typeof ntp === "string" ? {} : { "server.ntp": ntp.address }),
+  }, undefined, { THERMOCAST_TLS: pki.caFolder });
 }, { timeout: 900_000 });
 
 after(async () => {
   if (SKIP_REASON) return;
   await sim?.stop();
   await server.close();
+  if (typeof ntp === "object") ntp.close();
   rmSync(work, { recursive: true, force: true });
 });
 
-/** A new mcsim on `build` with empty preferences. */
-async function boot(build = so): Promise<RunningSimulator> {
+/** A new mcsim on `build` with empty preferences (with a library preloaded into it). */
+async function boot(build = so, preload?: string): Promise<RunningSimulator> {
   rmSync(PREFERENCES, { force: true });
   await sim?.stop();
-  sim = startSimulator(build, join(work, `xdg-${Date.now()}`));
+  sim = startSimulator(build, join(work, `xdg-${Date.now()}`), {}, preload);
   await sim.waitFor(/thermocast .* boot 1 /, 120_000);
   return sim;
 }
@@ -138,6 +183,25 @@ test("mcsim over wss:// to a server whose certificate the build's CA did not sig
   assert.equal(readings(server.db).length, 0);
   const count = sim.lines.filter((line) => refused.test(line)).length;
   console.log(`# untrusted certificate: ${count} handshakes refused, 0 stored; ${sim.lines.find((line) => refused.test(line))}`);
+});
+
+test("a clock at 1970: SNTP to the `server.ntp` server before wss://, and the reason when it does not answer", { skip: SKIP_REASON, timeout: 600_000 }, async (t) => {
+  if (typeof ntp === "string") return t.skip(ntp);
+  const responder = ntp;
+  const sim = await boot(so, buildClockShim(work));
+  const silent = `link: retry in \\d+ ms of \\d+ \\(tls: the clock is not set \\(no answer from ${responder.address.replace(/\./g, "\\.")} in 8 s\\)\\)`;
+  await sim.waitFor(new RegExp(`^${silent}$`), 60_000);
+  // Then it answers. lin's Time.set does nothing (the SDK's modules/base/time/lin), so the clock stays at
+  // 1970 and the device says so; on a board, Time.set sets it and the connection goes ahead.
+  const answered = await sim.waitFor(/^link: retry in \d+ ms of \d+ \(tls: the clock is not set \(.* answered, the clock did not take it\)\)$/, 60_000);
+  await sim.stop();
+  assert.ok(responder.requests.length >= 3, `${responder.requests.length} SNTP requests`);
+  for (const request of responder.requests) {
+    assert.equal(request.length, 48);
+    assert.equal(request[0] & 7, 3, "mode 3: a client's request");
+  }
+  assert.ok(sim.lines.some((line) => / boot 1 /.test(line)));
+  console.log(`# clock at 1970: ${responder.requests.length} SNTP requests to ${responder.address} (the first ${responder.ignore} unanswered); ${answered}`);
 });
 
 test("wss:// on a build with no CA certificate: the link is suspended with the reason, no connection tried", { skip: SKIP_REASON, timeout: 900_000 }, async () => {

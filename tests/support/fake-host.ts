@@ -28,7 +28,7 @@ export class FakeSocket implements WebSocketHandle {
   room = Infinity;
   /** Frames refused for want of room. */
   refused = 0;
-  constructor(readonly url: string, readonly headers: string[], readonly events: WebSocketEvents) {}
+  constructor(readonly url: string, readonly headers: string[], readonly events: WebSocketEvents, readonly ntp?: string) {}
   send(text: string): boolean {
     if (this.closed) throw new Error("send on a closed socket");
     const bytes = frameBytes(text);
@@ -135,8 +135,8 @@ export class FakeHost implements Host {
   leaveWifi() {
     this.wifiListener = undefined;
   }
-  openWebSocket(url: string, headers: string[], events: WebSocketEvents): WebSocketHandle {
-    const socket = new FakeSocket(url, headers, events);
+  openWebSocket(url: string, headers: string[], events: WebSocketEvents, ntp?: string): WebSocketHandle {
+    const socket = new FakeSocket(url, headers, events, ntp);
     this.sockets.push(socket);
     return socket;
   }
