@@ -98,11 +98,12 @@ export class SampleInProgress {
     return true;
   }
 
-  /** Answers the sample under way with `value`, counted. */
-  finish(value: number): void {
+  /** Answers the sample under way with `value`, counted, and a multi-channel probe's channels 1… (faults counted). */
+  finish(value: number, more?: ArrayLike<number>): void {
     const done = this.#done;
     this.#done = undefined;
-    done?.(this.#faults.count(value));
+    if (more) for (let c = 0; c < more.length; c++) if (isFault(more[c])) this.#faults.add(faultKind(more[c]));
+    done?.(this.#faults.count(value), more);
   }
 
   /** Forgets the sample under way, unanswered (the driver is closing). */
