@@ -65,10 +65,6 @@ export interface Figures {
     /** Per reading: the scratchpad CRC-8 unrolled (sensors/onewire crc8Of8, as the driver inlines it), and a table loop (bench/suggested-crc8.ts). */
     crc8: number;
     suggestedCrc8Table: number;
-    /** bench/suggested-encoder.ts: suggestion 1 per batch of n; suggestion 2: what it adds to append per reading, and text per batch. */
-    suggestedTemplate: Record<number, number>;
-    suggestedTokensAppend: number;
-    suggestedTokensText: Record<number, number>;
   };
   heap: {
     store: Record<number, HeapFigure>;
@@ -164,19 +160,10 @@ export async function measure(): Promise<Figures> {
     const concatText = (await report()).text;
     const mismatches: string[] = [];
     if (concatText !== sample60) mismatches.push("string-concatenation baseline");
-    const suggestedTemplate: Record<number, number> = {};
-    const suggestedTokensText: Record<number, number> = {};
-    for (const n of BATCH_SIZES) {
-      suggestedTemplate[n] = await cost("suggested-template", n);
-      if (n === 60 && (await report()).text !== sample60) mismatches.push("suggestion 1 (template envelope)");
-      suggestedTokensText[n] = await cost("suggested-tokens-text", n);
-      if (n === 60 && (await report()).text !== sample60) mismatches.push("suggestion 2 (codes at append)");
-    }
     const crc8 = (await cost("crc8", 480)) / 480;
     const crcSum = (await report()).sum;
     const suggestedCrc8Table = (await cost("suggested-crc8-table", 480)) / 480;
     if ((await report()).sum !== crcSum) mismatches.push("table CRC-8");
-    const suggestedTokensAppend = ((await cost("suggested-tokens-append", 480)) - (await cost("suggested-values-append", 480))) / 480;
 
     const heap = await heaps;
     const store: Record<number, HeapFigure> = {};
@@ -187,7 +174,7 @@ export async function measure(): Promise<Figures> {
       compute: {
         encodeBatch, encodeBatch120, encodeBytesOnly60, encodeFaults60, encodeSteep60, sample, append, path: pathCost,
         wakeCommit, wakeRestore, wakeSealBefore, naiveJson, naiveJsonTime, concat60,
-        crc8, suggestedCrc8Table, suggestedTemplate, suggestedTokensAppend, suggestedTokensText,
+        crc8, suggestedCrc8Table,
       },
       heap: { store, naive512 },
       wire: { payload, naivePayload, naiveTimePayload },

@@ -53,14 +53,6 @@ row("  each further reading (120 vs 60)", fixed(marginal), "fast pass: a table l
 row("  text() at 60", String(c.encodeBatch[60] - c.encodeBytesOnly60), "encode builds the frame string; text() returns it");
 row("60 readings, all faults (a disconnected probe)", String(c.encodeFaults60), `${fixed(c.encodeFaults60 / 60)} a reading: the careful path`);
 row("60 readings, all deltas of 1 °C (a steep ramp)", String(c.encodeSteep60), `${fixed(c.encodeSteep60 / 60)} a reading: the careful path`);
-console.log("Earlier suggestions, same frame byte for byte (bench/suggested-encoder.ts)");
-for (const n of [1, 10, 60] as const) {
-  row(`1. template envelope + tight loop, batch of ${n}`, String(c.suggestedTemplate[n]), `${fixed(c.suggestedTemplate[n] / n)} a reading, ${ratio(c.suggestedTemplate[n], c.encodeBatch[n])} the encoder's cost`);
-}
-for (const n of [1, 10, 60] as const) {
-  row(`2. tokens kept at append: text, batch of ${n}`, String(c.suggestedTokensText[n]), `${fixed(c.suggestedTokensText[n] / n)} a reading at send`);
-}
-row("2. ... what it adds to each append", fixed(c.suggestedTokensAppend), `so ${fixed(c.suggestedTokensAppend + c.suggestedTokensText[60] / 60)} a reading in all at batch 60`);
 if (f.mismatches.length) console.log(`  NOT the encoder's frame, ignore their figures: ${f.mismatches.join(", ")}`);
 
 const heapRow = (label: string, h: HeapFigure, n: number, note = "") =>
@@ -96,8 +88,8 @@ if (process.argv.includes("--write-budget")) {
 }
 
 // The link under a server outage (bench/link.ts): simulated on virtual time, not on XS's meter.
-const { outageBench, printOutage } = await import("./link");
-printOutage(await outageBench());
+const { linkBench, printLinkBench } = await import("./link");
+printLinkBench(await linkBench());
 
 // Energy (issue 5): the same simulated month for three strategies, in child processes (several minutes).
 const { powerBenchmark, printPower } = await import("./power");

@@ -10,7 +10,6 @@ import { BatchEncoder, type BatchHeader } from "../modules/protocol/batch";
 import { ALPHABET, FAULT_CODES, FAULT_LIMIT, FAULT_BASE } from "../modules/protocol/values";
 import { decodeScratchpad } from "../sensors/ds18b20/ds18b20";
 import { crc8, crc8Of8 } from "../sensors/onewire/bus";
-import { TokensAtAppend, EnvelopeTemplateEncoder } from "./suggested-encoder";
 import { crc8Table } from "./suggested-crc8";
 import { WakeState } from "../modules/power/retained";
 import { crc32 } from "../modules/power/crc32";
@@ -305,64 +304,6 @@ function crcCase(table: boolean): Case {
   };
 }
 
-/** Suggestion 1 (bench/suggested-encoder.ts): encode + text. */
-function templateCase(): Case {
-  let encoder: EnvelopeTemplateEncoder, values: Int16Array, h: BatchHeader, n = 0, text = "";
-  return {
-    setup(count) {
-      n = count;
-      encoder = new EnvelopeTemplateEncoder(MAX_BATCH);
-      values = signal(STORE_CAPACITY);
-      h = header(42, 480);
-      this.run();
-    },
-    run() {
-      encoder.encode(h, values, 0, n);
-      text = encoder.text();
-    },
-    report() {
-      return { payload: text.length, text };
-    },
-  };
-}
-
-/** Suggestion 2: what append does per reading, then a batch's text from the kept characters. */
-function tokensAppendCase(valueOnly: boolean): Case {
-  let ring: TokensAtAppend, values: Int16Array, n = 0;
-  return {
-    setup(count) {
-      n = count;
-      values = signal(count);
-      ring = new TokensAtAppend(STORE_CAPACITY);
-      this.run();
-    },
-    run() {
-      if (valueOnly) for (let r = 0; r < n; r++) ring.appendValueOnly(values[r]);
-      else for (let r = 0; r < n; r++) ring.append(values[r]);
-    },
-  };
-}
-
-function tokensTextCase(): Case {
-  let ring: TokensAtAppend, h: BatchHeader, n = 0, text = "";
-  return {
-    setup(count) {
-      n = count;
-      ring = new TokensAtAppend(STORE_CAPACITY);
-      const values = signal(STORE_CAPACITY);
-      for (let r = 0; r < values.length; r++) ring.append(values[r]);
-      h = header(42, 480);
-      this.run();
-    },
-    run() {
-      text = ring.text(h, 0, n);
-    },
-    report() {
-      return { payload: text.length, text };
-    },
-  };
-}
-
 const CASES: Record<string, () => Case> = {
   noop: () => ({ setup() {}, run() {} }),
   encode: () => encodeCase(true),
@@ -379,10 +320,6 @@ const CASES: Record<string, () => Case> = {
   concat: concatCase,
   crc8: () => crcCase(false),
   "suggested-crc8-table": () => crcCase(true),
-  "suggested-template": templateCase,
-  "suggested-tokens-append": () => tokensAppendCase(false),
-  "suggested-values-append": () => tokensAppendCase(true),
-  "suggested-tokens-text": tokensTextCase,
 };
 for (const batch of [1, 10, 60]) CASES[`path-${batch}`] = () => pathCase(batch, 600);
 

@@ -6,7 +6,8 @@
  * `pref` is the key in `preference` storage: at most 15 characters (the ESP32 NVS limit).
  */
 import { BOARD_NAMES } from "./boards/boards";
-import { parseSteinhartHart } from "../sensors/ntc/ntc";
+import { parseSteinhartHart } from "./steinhart-hart";
+import { checkDeviceId, parseServerUrl } from "../modules/protocol/endpoint";
 
 export type ConfigKey =
   | "wifi.ssid" | "wifi.password" | "wifi.bssid" | "wifi.channel" | "wifi.ip"
@@ -56,23 +57,10 @@ export interface ChoiceField extends FieldBase {
 }
 export type Field = IntField | TextField | ChoiceField;
 
-const ID_CHARACTERS = /^[A-Za-z0-9_.-]+$/;
-
 function checkUrl(url: string): string | undefined {
   if (url === "") return undefined; // not configured yet
-  const secure = url.startsWith("wss://");
-  if (!secure && !url.startsWith("ws://")) return "must start with ws:// or wss://";
-  const rest = url.slice(secure ? 6 : 5);
-  const hostEnd = rest.search(/[/?#]/);
-  const authority = hostEnd < 0 ? rest : rest.slice(0, hostEnd);
-  if (authority === "" || authority.startsWith(":")) return "has no host";
-  const colon = authority.lastIndexOf(":");
-  if (colon >= 0 && !authority.endsWith("]")) {
-    const port = authority.slice(colon + 1);
-    if (!/^[0-9]{1,5}$/.test(port) || Number(port) < 1 || Number(port) > 65535) return "has a bad port";
-  }
-  if (/\s/.test(url)) return "must not contain spaces";
-  return undefined;
+  const parsed = parseServerUrl(url);
+  return typeof parsed === "string" ? parsed : undefined;
 }
 
 const BSSID = /^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$/;
@@ -116,11 +104,6 @@ function checkSteinhartHart(text: string): string | undefined {
   return typeof parsed === "string" ? parsed : undefined;
 }
 
-function checkId(id: string): string | undefined {
-  if (id === "") return "must not be empty";
-  return ID_CHARACTERS.test(id) ? undefined : "may use only letters, digits, '_', '.' and '-'";
-}
-
 // Each field frozen too: preloaded into flash, an unfrozen object would be copied to RAM when touched.
 export const FIELDS: readonly Field[] = Object.freeze(([
   { key: "wifi.ssid", pref: "ssid", type: "text", maxLength: 32, default: "", help: "Wi-Fi network name" },
@@ -129,7 +112,7 @@ export const FIELDS: readonly Field[] = Object.freeze(([
   { key: "wifi.channel", pref: "channel", type: "int", unit: "", min: 0, max: 14, default: 0, help: "Wi-Fi channel of that access point, 0 for any" },
   { key: "wifi.ip", pref: "ip", type: "text", maxLength: 33, default: "", check: checkStaticIp, help: "static address/prefix,gateway (e.g. 192.168.1.50/24,192.168.1.1); empty for DHCP" },
   { key: "server.url", pref: "url", type: "text", maxLength: 200, default: "", check: checkUrl, help: "server, ws://host:port or wss://host:port" },
-  { key: "device.id", pref: "id", type: "text", maxLength: 32, default: "thermocast", check: checkId, help: "device id, as registered on the server" },
+  { key: "device.id", pref: "id", type: "text", maxLength: 32, default: "thermocast", check: checkDeviceId, help: "device id, as registered on the server" },
   { key: "device.token", pref: "token", type: "text", maxLength: 128, default: "", secret: true, help: "device token from the server" },
   { key: "sample.interval", pref: "interval", type: "int", unit: "s", min: 1, max: 86400, default: 60, pushable: true, help: "seconds between readings" },
   { key: "batch.size", pref: "batch", type: "int", unit: "readings", min: 1, max: 120, default: 10, pushable: true, help: "readings per upload frame" },

@@ -3,13 +3,10 @@
  * preferences, and changed only through `apply` / `change`, which validate every value, and the
  * combination, before they change any.
  */
+import type { PreferenceStore } from "../modules/host/host";
 import { checkTogether, defaults, FIELDS, findField, parseValue, type ConfigKey, type ConfigValue, type ConfigValues } from "./schema";
 
-export interface PreferenceStore {
-  get(key: string): string | number | undefined;
-  set(key: string, value: string | number): void;
-  remove(key: string): void;
-}
+export type { PreferenceStore };
 
 /**
  * ESP8266 preference values hold at most 63 bytes: text longer than CHUNK UTF-8 bytes is split across

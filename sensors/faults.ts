@@ -3,7 +3,6 @@
  * arrays indexed by fault kind (modules/protocol/values), so counting allocates nothing.
  */
 import { FAULT_NAMES, Fault, faultKind, faultValue, isFault, type FaultKind } from "../modules/protocol/values";
-import type { SampleCallback } from "./probe";
 
 const KINDS = FAULT_NAMES.length;
 
@@ -69,7 +68,7 @@ export class FaultCounter {
  */
 export class SampleInProgress {
   readonly #faults: FaultCounter;
-  #done: SampleCallback | undefined;
+  #done: ((value: number, more?: ArrayLike<number>) => void) | undefined;
   #retriesLeft = 0;
 
   constructor(faults: FaultCounter) {
@@ -80,7 +79,7 @@ export class SampleInProgress {
    * Takes `done` with a budget of `retries`. False when a sample is still under way: `done` is then answered
    * at once with a timeout, and the new slot gets no reading of its own.
    */
-  begin(done: SampleCallback, retries: number): boolean {
+  begin(done: (value: number, more?: ArrayLike<number>) => void, retries: number): boolean {
     if (this.#done) {
       done(this.#faults.count(faultValue(Fault.Timeout)));
       return false;

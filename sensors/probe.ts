@@ -12,9 +12,6 @@
  */
 import type { Host } from "../modules/host/host";
 import type { FaultCounter } from "./faults";
-import type { OneWireBus } from "./onewire/bus";
-import type { SMBusClass } from "./i2c/oneshot";
-import type { AnalogClass, DigitalOutput } from "./ntc/ntc";
 
 /** What a channel measures (hello's `probe.ch`): "t" centi-degrees Celsius, "rh" centi-percent relative humidity. */
 export type Quantity = "t" | "rh";
@@ -37,22 +34,3 @@ export interface TemperatureProbe {
 
 /** The timers a converting driver waits with: the Host's, or a test's fake clock. */
 export type ProbeTimers = Pick<Host, "setTimer" | "clearTimer">;
-
-/** A bus or pin the caller opened and must give back. */
-export interface Closable {
-  close(): void;
-}
-
-/**
- * The board's I/O for the drivers, by pin (modules/host/native/<platform>/probe-io: the SDK's `onewire`
- * module and ECMA-419 classes on a board, none on the desktop simulator, models in the Node simulator).
- * Opening a pin throws when the pin cannot be used or is taken.
- */
-export interface ProbeIo {
-  oneWire(pin: number): OneWireBus & Closable;
-  /** The platform's native Dallas CRC-8 (the SDK's `OneWire.crc`), where there is one. */
-  readonly oneWireCrc?: (bytes: Uint8Array, length: number) => number;
-  readonly SMBus: SMBusClass;
-  readonly Analog: AnalogClass;
-  digitalOutput(pin: number): DigitalOutput & Closable;
-}

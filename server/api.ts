@@ -11,7 +11,9 @@
  *                                             readings dated in [from, to) epoch ms, oldest first;
  *                                             `last=N` keeps only the newest N; without it the whole
  *                                             range, sent in pages (READINGS_PAGE_ROWS)
- *   POST /api/devices/:id/config  {"set":{}}  202 {id, state: "sent" | "pending"}
+ *   POST /api/devices/:id/config  {"set":{}}  202 {id, state: "sent" | "pending"} (pending: the device is
+ *                                             not here; the node that holds it, if any, sends it)
+ *   POST /api/devices/:id/revoke              200 {id, revoked: true}: the node holding it drops it
  *   GET  /api/config/fields                   the pushable settings of config/schema.ts, for the form
  *
  * /api and / need the admin credential (admin.ts); a request that changes something and carries a
@@ -24,12 +26,12 @@ import { FIELDS } from "../config/schema";
 import { AdminCredential, logoutCookie, sameOrigin } from "./admin";
 import type { CommitStats } from "./commit";
 import { validatePush } from "./config";
-import type { ConfigPushRow, DeviceRow, ReadingRow, TelemetryDb } from "./db";
+import type { ConfigPushRow, DeviceRow, ReadingRow, Store } from "./store";
 import type { Log } from "./log";
 import { DEVICE_ID, quantityOf, type ProbeFigures } from "./protocol";
 
 export interface ApiContext {
-  db: TelemetryDb;
+  store: Store;
   now: () => number;
   log: Log;
   admin: AdminCredential;
@@ -110,7 +112,7 @@ function decodeSegment(segment: string): string {
 }
 
 async function route(context: ApiContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const { db, admin } = context;
+  const { store, admin } = context;
   const url = requestUrl(req.url);
   if (url === undefined) throw new HttpError(400, "malformed request target");
   const path = url.pathname;
@@ -158,28 +160,36 @@ async function route(context: ApiContext, req: IncomingMessage, res: ServerRespo
 
   if (path === "/api/devices") {
     allow(method, "GET");
-    return sendJson(res, 200, db.devices().map((d) => deviceSummary(d, context.isOnline(d.id))));
+    return sendJson(res, 200, (await store.devices()).map((d) => deviceSummary(d, context.isOnline(d.id))));
   }
   if (path === "/api/config/fields") {
     allow(method, "GET");
     return sendJson(res, 200, pushableFields());
   }
-  const match = /^\/api\/devices\/([^/]+)(\/readings|\/config)?$/.exec(path);
+  const match = /^\/api\/devices\/([^/]+)(\/readings|\/config|\/revoke)?$/.exec(path);
   if (match === null) throw new HttpError(404, "not found");
-  const device = findDevice(db, decodeSegment(match[1]));
+  const device = await findDevice(store, decodeSegment(match[1]));
   switch (match[2]) {
     case undefined:
       allow(method, "GET");
-      return sendJson(res, 200, deviceDetail(db, device, context.isOnline(device.id)));
+      return sendJson(res, 200, await deviceDetail(store, device, context.isOnline(device.id)));
     case "/readings":
       allow(method, "GET");
-      return sendReadings(db, device.id, url.searchParams, res);
+      return sendReadings(store, device.id, url.searchParams, res);
+    case "/revoke": {
+      allow(method, "POST");
+      // The revoke reaches the node that holds the device (store.ts, ClusterEvents.tokenChanged).
+      await store.revokeDevice(device.id, context.now());
+      context.changed(device.id);
+      context.log({ level: "info", event: "device-revoked", device: device.id });
+      return sendJson(res, 200, { id: device.id, revoked: true });
+    }
     case "/config": {
       allow(method, "POST");
       const body = await readJsonBody(req);
       const check = validatePush(typeof body === "object" && body !== null ? (body as { set?: unknown }).set : undefined);
       if (!check.ok) throw new HttpError(400, check.error);
-      const push = db.addConfigPush(device.id, check.set, context.now());
+      const push = await store.addConfigPush(device.id, check.set, context.now());
       const sent = context.deliverConfig(push);
       context.changed(device.id);
       context.log({ level: "info", event: "config-pushed", device: device.id, id: push.id, set: check.set, sent });
@@ -206,10 +216,10 @@ async function login(context: ApiContext, req: IncomingMessage, res: ServerRespo
   res.end();
 }
 
-function sendHealth(context: ApiContext, res: ServerResponse): void {
+async function sendHealth(context: ApiContext, res: ServerResponse): Promise<void> {
   let devices: number;
   try {
-    devices = context.db.deviceCount();
+    devices = await context.store.deviceCount();
   } catch (e) {
     return sendJson(res, 503, { ok: false, error: `database: ${e instanceof Error ? e.message : e}` });
   }
@@ -230,8 +240,8 @@ function allow(method: string, expected: string): void {
   if (method !== expected && !(expected === "GET" && method === "HEAD")) throw new HttpError(405, `use ${expected}`, { allow: expected });
 }
 
-function findDevice(db: TelemetryDb, id: string): DeviceRow {
-  const device = DEVICE_ID.test(id) ? db.device(id) : undefined;
+async function findDevice(store: Store, id: string): Promise<DeviceRow> {
+  const device = DEVICE_ID.test(id) ? await store.device(id) : undefined;
   if (device === undefined) throw new HttpError(404, `no device ${id}`);
   return device;
 }
@@ -262,8 +272,8 @@ export function deviceSummary(d: DeviceRow, online: boolean) {
   };
 }
 
-export function deviceDetail(db: TelemetryDb, d: DeviceRow, online: boolean) {
-  const last = db.lastConfigAnswer(d.id);
+export async function deviceDetail(store: Store, d: DeviceRow, online: boolean) {
+  const [last, pending] = await Promise.all([store.lastConfigAnswer(d.id), store.pendingConfigPushes(d.id)]);
   return {
     ...deviceSummary(d, online),
     created: d.created,
@@ -273,7 +283,7 @@ export function deviceDetail(db: TelemetryDb, d: DeviceRow, online: boolean) {
     mem: { slots: d.mem_slots, chunks: d.mem_chunks },
     probe: d.probe === null ? null : JSON.parse(d.probe),
     config: {
-      pending: db.pendingConfigPushes(d.id).map((p) => ({ id: p.id, set: JSON.parse(p.set_json), created: p.created, sent: p.sent })),
+      pending: pending.map((p) => ({ id: p.id, set: JSON.parse(p.set_json), created: p.created, sent: p.sent })),
       last: last === undefined ? null : { id: last.id, set: JSON.parse(last.set_json), ok: last.ok === 1, err: last.err, answered: last.answered },
     },
   };
@@ -294,22 +304,22 @@ function intParam(params: URLSearchParams, name: string, fallback: number, min: 
  */
 export const READINGS_PAGE_ROWS = 5000;
 
-async function sendReadings(db: TelemetryDb, deviceId: string, params: URLSearchParams, res: ServerResponse): Promise<void> {
+async function sendReadings(store: Store, deviceId: string, params: URLSearchParams, res: ServerResponse): Promise<void> {
   const from = intParam(params, "from", 0, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
   const to = intParam(params, "to", Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
   const last = params.has("last") ? intParam(params, "last", 0, 1, MAX_LAST) : undefined;
   const format = params.get("format") ?? "json";
   if (format !== "json" && format !== "csv") throw new HttpError(400, "format must be json or csv");
-  const probe = probeOf(db, deviceId);
-  if (last !== undefined && format === "json") return sendJson(res, 200, db.readings(deviceId, from, to, last).map((r) => readingJson(r, probe)));
+  const probe = await probeOf(store, deviceId);
+  if (last !== undefined && format === "json") return sendJson(res, 200, (await store.readings(deviceId, from, to, last)).map((r) => readingJson(r, probe)));
   res.writeHead(200, format === "json"
     ? { "content-type": "application/json; charset=utf-8", "cache-control": "no-store", ...API_HEADERS }
     : { "content-type": "text/csv; charset=utf-8", "content-disposition": `attachment; filename="${deviceId}.csv"`, ...API_HEADERS });
-  if (last !== undefined) return void res.end(readingsCsv(db.readings(deviceId, from, to, last), probe));
+  if (last !== undefined) return void res.end(readingsCsv(await store.readings(deviceId, from, to, last), probe));
   let text = format === "json" ? "[" : `${CSV_HEADER}\n`;
   let after: ReadingRow | undefined;
   for (;;) {
-    const rows = db.readingsPage(deviceId, from, to, after, READINGS_PAGE_ROWS);
+    const rows = await store.readingsPage(deviceId, from, to, after, READINGS_PAGE_ROWS);
     if (format === "json") text += (after === undefined ? "" : rows.length > 0 ? "," : "") + rows.map((r) => JSON.stringify(readingJson(r, probe))).join(",");
     else text += csvLines(rows, probe);
     if (rows.length < READINGS_PAGE_ROWS) break;
@@ -367,8 +377,8 @@ function csvLines(rows: readonly ReadingRow[], probe?: ProbeFigures | null): str
 }
 
 /** The probe figures of the device's last hello (what its channels measure). */
-function probeOf(db: TelemetryDb, deviceId: string): ProbeFigures | null {
-  const probe = db.device(deviceId)?.probe;
+async function probeOf(store: Store, deviceId: string): Promise<ProbeFigures | null> {
+  const probe = (await store.device(deviceId))?.probe;
   return probe ? (JSON.parse(probe) as ProbeFigures) : null;
 }
 

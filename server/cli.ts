@@ -1,9 +1,11 @@
 /*
  * Command line: `tsx server/cli.ts serve | device add|revoke|list | retention`.
  *
- *   serve [--port 8080] [--host 127.0.0.1] [--db ./data/thermocast.db] [--debug]
+ *   serve [--port 8080] [--host 127.0.0.1] [--db ./data/thermocast.db | postgres://…] [--node NAME] [--debug]
  *         [--admin-token T] [--cert cert.pem --key key.pem] [--max-connections-per-address 1000]
  *         [--batches-per-minute 120]
+ *
+ * `--db` is a SQLite file (the default) or a PostgreSQL URL; without `--db`, DATABASE_URL is used if set.
  *   device add <id> [--token <t>] [--replace] [--db …]   prints the token once
  *   device revoke <id> [--db …]                         a running server drops the device within a second
  *   device list [--db …]
@@ -16,6 +18,8 @@ import { TelemetryDb } from "./db";
 import { consoleLog } from "./log";
 import { DEVICE_ID } from "./protocol";
 import { startServer, type RunningServer } from "./server";
+import { openStore } from "./open-store";
+import type { Store } from "./store";
 
 export const DEFAULT_DB_PATH = "./data/thermocast.db";
 
@@ -34,27 +38,30 @@ export function revokeDevice(db: TelemetryDb, id: string): boolean {
   return db.revokeDevice(id);
 }
 
-export function listDevices(db: TelemetryDb) {
-  return db.devices().map((d) => ({
+export function listDevices(db: TelemetryDb | Awaited<ReturnType<Store["devices"]>>) {
+  return (Array.isArray(db) ? db : db.devices()).map((d) => ({
     id: d.id, revoked: d.revoked === 1, firmware: d.firmware, boot: d.boot, mode: d.mode,
     lastSeen: d.last_seen, readingCount: d.reading_count,
   }));
 }
 
 const USAGE = `usage:
-  serve [--port 8080] [--host 127.0.0.1] [--db ${DEFAULT_DB_PATH}] [--debug]   (--debug: log every stored batch)
+  serve [--port 8080] [--host 127.0.0.1] [--db ${DEFAULT_DB_PATH} | postgres://…] [--debug]   (--debug: log every stored batch)
+        [--node <name>]   (this node's name among the nodes on one PostgreSQL database)
         [--admin-token <token>]   (or THERMOCAST_ADMIN_TOKEN; without either, one is made and logged)
         [--cert <cert.pem> --key <key.pem>]   (https:// and wss://)
         [--max-connections-per-address 1000] [--batches-per-minute 120]   (0: no limit)
   device add <id> [--token <token>] [--replace] [--db …]
   device revoke <id> [--db …]
   device list [--db …]
-  retention --days <N> [--db …]   (deletes readings dated more than N days ago)`;
+  retention --days <N> [--db …]   (deletes readings dated more than N days ago)
+--db is a SQLite file or a postgres:// URL; without it, DATABASE_URL if set, else ${DEFAULT_DB_PATH}.`;
 
 const OPTIONS = {
   port: { type: "string", default: "8080" },
   host: { type: "string", default: "127.0.0.1" },
-  db: { type: "string", default: DEFAULT_DB_PATH },
+  db: { type: "string" },
+  node: { type: "string" },
   token: { type: "string" },
   replace: { type: "boolean", default: false },
   debug: { type: "boolean", default: false },
@@ -81,6 +88,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const [command, sub, id] = positionals;
+  const database = values.db ?? (process.env.DATABASE_URL || DEFAULT_DB_PATH);
 
   if (command === "serve") {
     const port = Number(values.port);
@@ -88,18 +96,19 @@ export async function main(argv: string[]): Promise<number> {
     if ((values.cert === undefined) !== (values.key === undefined)) throw new Error("--cert and --key go together");
     const log = consoleLog({ debug: values.debug });
     const server = await startServer({
-      port, host: values.host, dbPath: values.db, log,
+      port, host: values.host, dbPath: database, node: values.node, log,
       adminToken: values["admin-token"],
       tls: values.cert === undefined ? undefined : { cert: readFileSync(values.cert), key: readFileSync(values.key!) },
       maxConnectionsPerAddress: count(values["max-connections-per-address"], "--max-connections-per-address"),
       batchesPerMinute: count(values["batches-per-minute"], "--batches-per-minute"),
     });
-    log({ level: "info", event: "started", db: values.db, dashboard: `${server.url}/`, api: `${server.url}/api/devices`, devices: `${server.wsUrl}/<id>` });
+    const shown = redactUrl(database);
+    log({ level: "info", event: "started", db: shown, node: server.node, dashboard: `${server.url}/`, api: `${server.url}/api/devices`, devices: `${server.wsUrl}/<id>` });
     console.error(`thermocast server
   dashboard  ${server.url}/   (log in with the admin token: ${server.loginUrl})
   API        ${server.url}/api/devices   (Authorization: Bearer <admin token>)
   devices    ${server.wsUrl}/<id>   (Authorization: Bearer <device token>)
-  database   ${values.db}`);
+  database   ${shown}`);
     stopOnSignal(server, log);
     return 0;
   }
@@ -107,27 +116,28 @@ export async function main(argv: string[]): Promise<number> {
   if (command === "retention") {
     const days = Number(values.days);
     if (values.days === undefined || !Number.isFinite(days) || days < 0) throw new Error("retention needs --days N (N ≥ 0)");
-    const db = openDb(values.db);
+    const store = await openStore(database, { checkpoints: "here" });
     try {
       const cutoff = Date.now() - days * 86_400_000;
-      const deleted = db.deleteReadingsBefore(cutoff);
+      const deleted = await store.deleteReadingsBefore(cutoff);
       console.log(`deleted ${deleted} reading(s) dated before ${new Date(cutoff).toISOString()}`);
       return 0;
     } finally {
-      db.close();
+      await store.close();
     }
   }
 
   if (command === "device") {
-    const db = openDb(values.db);
+    const store = await openStore(database, { checkpoints: "here" });
     try {
       if (sub === "add" && id !== undefined) {
-        const token = registerDevice(db, id, values.token, { replace: values.replace });
+        if (!DEVICE_ID.test(id)) throw new Error("a device id is 1 to 32 characters of [A-Za-z0-9_.-], not . or ..");
+        const token = await store.registerDevice(id, values.token, Date.now(), values.replace);
         console.log(`device ${id} registered; its token (shown only now):\n${token}`);
         return 0;
       }
       if (sub === "revoke" && id !== undefined) {
-        if (revokeDevice(db, id)) {
+        if (await store.revokeDevice(id)) {
           console.log(`device ${id} revoked`);
           return 0;
         }
@@ -135,16 +145,21 @@ export async function main(argv: string[]): Promise<number> {
         return 1;
       }
       if (sub === "list") {
-        console.table(listDevices(db));
+        console.table(listDevices(await store.devices()));
         return 0;
       }
     } finally {
-      db.close();
+      await store.close();
     }
   }
 
   console.error(USAGE);
   return 2;
+}
+
+/** The URL without its password, for logs. */
+function redactUrl(db: string): string {
+  return db.replace(/^(postgres(?:ql)?:\/\/[^:/@]*:)[^@]*@/i, "$1***@");
 }
 
 function count(text: string, name: string): number {

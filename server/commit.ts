@@ -17,37 +17,9 @@
  * connections that send, not to all connections.
  */
 import { createHistogram, performance, type RecordableHistogram } from "node:perf_hooks";
-import type { BatchRows } from "./db";
-import type { Hello } from "./protocol";
+import type { GroupFigures, Outcome, Write, Writer } from "./store";
 
-/** A write a device causes, as data: it may be committed on another thread. */
-export type Write =
-  | { kind: "readings"; deviceId: string; rows: BatchRows; at: number }
-  | { kind: "hello"; hello: Hello; at: number };
-
-/** What became of a write: how many readings it stored (0 for a hello), or why it did not commit. */
-export type Outcome = number | Error;
-
-/** One transaction's figures. */
-export interface GroupFigures {
-  writes: number;
-  rows: number;
-  ms: number;
-  /** The group failed and its writes were retried one by one. */
-  failed: boolean;
-}
-
-export interface Writer {
-  /** Commits before `commit` returns, on this thread: the queue then hands it one group a turn. */
-  readonly inline: boolean;
-  /**
-   * Commits `writes` (holding `rows` readings) after every write handed over before them, then calls
-   * `done` with one outcome per write. `group` comes once per transaction, with the last writes it held.
-   */
-  commit(writes: Write[], rows: number, done: (outcomes: Outcome[], group?: GroupFigures) => void): void;
-  /** Resolves once everything handed over is answered and the writer has let go of the database. */
-  close(): Promise<void>;
-}
+export type { GroupFigures, Outcome, Write, Writer };
 
 export interface CommitQueueOptions {
   writer: Writer;

@@ -8,6 +8,7 @@ import type { Worker } from "node:worker_threads";
 import { startCheckpointer } from "./checkpointer";
 import { dirname } from "node:path";
 import type { Hello, Reading } from "./protocol";
+import type { BatchRows, ConfigPushRow, DeviceRow, ReadingRow, TokenCheck } from "./store";
 import type { PushedConfig } from "./config";
 
 const SCHEMA = `
@@ -102,70 +103,14 @@ export function hashToken(token: string): string {
   return createHash("sha256").update(token).digest("hex");
 }
 
-export type TokenCheck = "ok" | "unknown-device" | "bad-token" | "revoked";
+export type { BatchRows, ConfigPushRow, DeviceRow, ReadingRow, TokenCheck } from "./store";
 
-export interface DeviceRow {
-  id: string;
-  token_hash: string;
-  revoked: number;
-  created: number;
-  firmware: string | null;
-  boot: number | null;
-  reset_reason: string | null;
-  mode: string | null;
-  cfg: string | null;
-  wake_awake: number | null;
-  wake_connect: number | null;
-  wake_retries: number | null;
-  store_n: number | null;
-  store_cap: number | null;
-  store_drop: number | null;
-  last_err: string | null;
-  last_seen: number | null;
-  last_hello: string | null;
-  reading_count: number;
-  mem_slots: number | null;
-  mem_chunks: number | null;
-  store_corrupt: number | null;
-  store_lost: number | null;
-  wake_n: number | null;
-  probe: string | null;
-}
-
-export interface ReadingRow extends Reading {
-  device_id: string;
-}
-
-/**
- * A batch's readings as stored: reading j is sample `idx + j`, dated `oldest + j * stepMs`, holding
- * `values[j]` centi-degrees or, when that is null, the fault `faults[j]`.
- */
-export interface BatchRows {
-  boot: number;
-  channel: number;
-  idx: number;
-  oldest: number;
-  stepMs: number;
-  values: readonly (number | null)[];
-  faults: readonly (string | null)[];
-}
-
-export interface TokenChange {
+/** A row of `token_changes`: every revoke or re-key, in commit order (its id is the SQLite token version). */
+export interface TokenChangeRow {
   id: number;
   device_id: string;
   kind: "revoked" | "rekeyed";
   at: number;
-}
-
-export interface ConfigPushRow {
-  id: number;
-  device_id: string;
-  set_json: string;
-  created: number;
-  sent: number | null;
-  answered: number | null;
-  ok: number | null;
-  err: string | null;
 }
 
 function prepareStatements(sqlite: Database.Database) {
@@ -177,7 +122,7 @@ function prepareStatements(sqlite: Database.Database) {
     rekey: sqlite.prepare("UPDATE devices SET token_hash = ?, revoked = 0 WHERE id = ?"),
     revoke: sqlite.prepare("UPDATE devices SET revoked = 1 WHERE id = ?"),
     tokenChanged: sqlite.prepare("INSERT INTO token_changes (device_id, kind, at) VALUES (?, ?, ?)"),
-    tokenChangesAfter: sqlite.prepare<[number], TokenChange>("SELECT * FROM token_changes WHERE id > ? ORDER BY id"),
+    tokenChangesAfter: sqlite.prepare<[number], TokenChangeRow>("SELECT * FROM token_changes WHERE id > ? ORDER BY id"),
     lastTokenChange: sqlite.prepare<[], { id: number | null }>("SELECT max(id) AS id FROM token_changes"),
     deviceIds: sqlite.prepare<[], { id: string }>("SELECT id FROM devices ORDER BY id"),
     // At most RETENTION_CHUNK rows a statement: those dated before the chunk's last reading's time.
@@ -367,7 +312,7 @@ export class TelemetryDb {
   }
 
   /** Revokes and re-keys recorded after change `afterId`, oldest first. */
-  tokenChangesAfter(afterId: number): TokenChange[] {
+  tokenChangesAfter(afterId: number): TokenChangeRow[] {
     return this.#statements.tokenChangesAfter.all(afterId);
   }
 

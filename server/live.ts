@@ -11,19 +11,21 @@
  * Costs nothing while no page is open: device sessions report into it, and it drops what nobody watches.
  */
 import type { RawData, WebSocket } from "ws";
-import type { BatchRows, DeviceRow, TelemetryDb } from "./db";
+import type { BatchRows, DeviceRow, Store } from "./store";
 import type { Log } from "./log";
 import { DEVICE_ID } from "./protocol";
 import type { SessionObserver } from "./session";
 
 export interface LiveFeedOptions {
-  db: TelemetryDb;
+  store: Store;
   now: () => number;
   log: Log;
   summary: (row: DeviceRow) => object;
-  detail: (row: DeviceRow) => object;
+  detail: (row: DeviceRow) => Promise<object>;
   /** Device-list updates are sent at most this often. */
   updateMs: number;
+  /** Told when the pages open here, or the devices they watch, change (other nodes send only what is watched). */
+  viewing?: (dashboards: number, watching: ReadonlySet<string>) => void;
 }
 
 /** A page that cannot keep up (this much unsent) is closed; it reconnects and starts from a fresh list. */
@@ -44,13 +46,28 @@ export class LiveFeed implements SessionObserver {
   }
 
   add(ws: WebSocket): void {
-    const { db, summary } = this.#options;
+    const { store, summary, log } = this.#options;
     const viewer = { watch: undefined as string | undefined };
     this.#viewers.set(ws, viewer);
     ws.on("message", (data: RawData, isBinary: boolean) => this.#receive(ws, viewer, data, isBinary));
-    ws.on("close", () => this.#viewers.delete(ws));
+    ws.on("close", () => {
+      this.#viewers.delete(ws);
+      this.#viewing();
+    });
     ws.on("error", () => ws.terminate());
-    this.#send(ws, { t: "devices", time: this.#options.now(), full: true, devices: db.devices().map(summary) });
+    this.#viewing();
+    store.devices().then(
+      (rows) => this.#send(ws, { t: "devices", time: this.#options.now(), full: true, devices: rows.map(summary) }),
+      (e: unknown) => {
+        log({ level: "error", event: "dashboard-failed", msg: String(e) });
+        ws.close(1011, "could not read the devices");
+      });
+  }
+
+  #viewing(): void {
+    const watching = new Set<string>();
+    for (const viewer of this.#viewers.values()) if (viewer.watch !== undefined) watching.add(viewer.watch);
+    this.#options.viewing?.(this.#viewers.size, watching);
   }
 
   changed(deviceId: string): void {
@@ -91,26 +108,35 @@ export class LiveFeed implements SessionObserver {
       return;
     }
     viewer.watch = message.id ?? undefined;
-    const row = viewer.watch === undefined ? undefined : this.#options.db.device(viewer.watch);
-    if (row !== undefined) this.#send(ws, { t: "detail", time: this.#options.now(), device: this.#options.detail(row) });
+    this.#viewing();
+    const watch = viewer.watch;
+    if (watch === undefined) return;
+    const { store, detail, now, log } = this.#options;
+    store.device(watch)
+      .then(async (row) => {
+        if (row !== undefined && viewer.watch === watch) this.#send(ws, { t: "detail", time: now(), device: await detail(row) });
+      })
+      .catch((e: unknown) => log({ level: "error", event: "dashboard-failed", msg: String(e) }));
   }
 
   #flush(): void {
     this.#timer = undefined;
-    const { db, summary, detail, now } = this.#options;
-    const rows: DeviceRow[] = [];
-    for (const id of this.#dirty) {
-      const row = db.device(id);
-      if (row !== undefined) rows.push(row);
-    }
+    const ids = [...this.#dirty];
     this.#dirty.clear();
+    if (ids.length === 0 || this.#viewers.size === 0) return;
+    this.#flushRows(ids).catch((e: unknown) => this.#options.log({ level: "error", event: "dashboard-failed", msg: String(e) }));
+  }
+
+  async #flushRows(ids: readonly string[]): Promise<void> {
+    const { store, summary, detail, now } = this.#options;
+    const rows = (await Promise.all(ids.map((id) => store.device(id)))).filter((row): row is DeviceRow => row !== undefined);
     if (rows.length === 0 || this.#viewers.size === 0) return;
     const time = now();
     const list = JSON.stringify({ t: "devices", time, full: false, devices: rows.map(summary) });
     for (const [ws, viewer] of this.#viewers) {
       this.#sendText(ws, list);
       const watched = viewer.watch === undefined ? undefined : rows.find((r) => r.id === viewer.watch);
-      if (watched !== undefined) this.#send(ws, { t: "detail", time, device: detail(watched) });
+      if (watched !== undefined) this.#send(ws, { t: "detail", time, device: await detail(watched) });
     }
   }
 

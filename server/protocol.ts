@@ -3,17 +3,15 @@
  * the receive time, and gets back either a frame or the protocol error to answer with.
  */
 import { decodeValues, type DecodedValues } from "../modules/protocol/values";
+import { PROTOCOL_VERSION } from "../modules/protocol/endpoint";
 
-export const PROTOCOL_VERSION = 1;
+export { DEVICE_ID, PROTOCOL_VERSION } from "../modules/protocol/endpoint";
 
 /** Server limit on one frame (docs/protocol.md, close 1009). */
 export const MAX_FRAME_BYTES = 16384;
 
 /** A connection is closed (4009) at this many protocol errors. */
 export const MAX_PROTOCOL_ERRORS = 10;
-
-/** `.` and `..` are left out: a URL path normalises them away, so such a device could never connect. */
-export const DEVICE_ID = /^(?!\.\.?$)[A-Za-z0-9_.-]{1,32}$/;
 
 /**
  * Objects and arrays nest at most this deep in a device frame (a hello's `probe.faults` is 3 deep). Checked

@@ -1,9 +1,11 @@
 /*
  * The reference server: one HTTP(S) server carrying the device WebSocket endpoint (/v1/device/<id>), the
  * dashboard's live feed (/v1/dashboard), the HTTP API and the dashboard. The clock, the log and the
- * database path come from the caller, so the simulator can run it on a virtual clock and tests can restart
- * it on the same database.
+ * database come from the caller, so the simulator can run it on a virtual clock and tests can restart it on
+ * the same database. The database is a SQLite file (one node) or a PostgreSQL URL (any number of nodes on
+ * one database: store.ts, postgres.ts).
  */
+import { hostname } from "node:os";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createServer as createTlsServer } from "node:https";
 import type { AddressInfo, Socket } from "node:net";
@@ -13,19 +15,25 @@ import { WebSocketServer, type WebSocket } from "ws";
 import { AdminCredential, newAdminToken, sameOrigin } from "./admin";
 import { apiHandler, deviceDetail, deviceSummary, requestUrl } from "./api";
 import { CommitQueue, DEFAULT_MAX_GROUP_ROWS, type CommitStats, type Writer } from "./commit";
-import { TelemetryDb, type TokenCheck } from "./db";
+import type { TelemetryDb } from "./db";
 import { AddressConnections, Allowance } from "./limits";
 import { LiveFeed } from "./live";
 import { LogLimit, consoleLog, type Log } from "./log";
+import { DEVICE_PATH as ENDPOINT_PATH } from "../modules/protocol/endpoint";
 import { Close, DEVICE_ID, MAX_FRAME_BYTES, type ErrorCode } from "./protocol";
-import { DeviceSession, type Limited } from "./session";
-import { InlineWriter, ThreadWriter } from "./writer";
+import { DeviceSession, type Limited, type SessionObserver } from "./session";
+import { SqliteStore } from "./sqlite-store";
+import { isPostgresUrl, openStore } from "./open-store";
+import type { CheckedToken, Cluster, Store, TokenCheck } from "./store";
 
 export interface ServerOptions {
   /** 0 picks a free port. Default 8080. */
   port?: number;
   host?: string;
+  /** A SQLite file (or ":memory:"), or a `postgres://` URL: a node of a cluster on that database. */
   dbPath: string;
+  /** This node's name among the nodes on one PostgreSQL database. Default: host name, process id and port. */
+  node?: string;
   /** Epoch ms clock used for dating readings, `welcome.time` and `last_seen`. */
   now?: () => number;
   log?: Log;
@@ -72,7 +80,7 @@ export interface ServerOptions {
   writer?: "thread" | "inline";
   /** Under load the writer thread starts a commit at most this often, ms (writer.ts; default 5). */
   commitIntervalMs?: number;
-  /** How often a revoke made by another process (the CLI) is looked for, ms. Default 1000. */
+  /** SQLite: how often a revoke made by another process (the CLI) is looked for, ms. Default 1000. */
   revocationPollMs?: number;
   /** Dashboard device-list updates are coalesced over this many ms. Default 500. */
   dashboardUpdateMs?: number;
@@ -84,7 +92,12 @@ export interface RunningServer {
   /** ws(s)://HOST:PORT/v1/device: a device connects to `${wsUrl}/<id>`. */
   wsUrl: string;
   port: number;
+  /** The storage, whichever backend. */
+  store: Store;
+  /** The SQLite database (synchronous, for tests and tools); a PostgreSQL server throws on reading it. */
   db: TelemetryDb;
+  /** This node's name (the cluster's, on PostgreSQL). */
+  node: string;
   /** The admin credential in force (given, from the environment, or generated). */
   adminToken: string;
   /** Opens the dashboard logged in: the token rides in the fragment, which browsers never send. */
@@ -93,11 +106,16 @@ export interface RunningServer {
   stats(): CommitStats & { connections: number; dashboards: number };
   /** Each device write's time from being queued to being answered (committed or failed), ns; `reset()` starts a window. */
   commitWaits: RecordableHistogram;
+  /**
+   * Looks for revokes and re-keys written by another process now, as the poll every `revocationPollMs`
+   * does, and drops the live connections they concern.
+   */
+  checkTokenChanges(): void;
   /** Stops reading and acking, commits what was read, closes every connection (1001), then the database. */
   close(): Promise<void>;
 }
 
-const DEVICE_PATH = /^\/v1\/device\/([^/?]*)$/;
+const DEVICE_PATH = new RegExp(`^${ENDPOINT_PATH}([^/?]*)$`); // the path has no RegExp metacharacters
 const DASHBOARD_PATH = "/v1/dashboard";
 const SHUTDOWN_GRACE_MS = 2000;
 const DASHBOARD_MAX_FRAME_BYTES = 4096;
@@ -147,27 +165,26 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const secure = options.tls !== undefined;
   const adminToken = options.adminToken ?? process.env.THERMOCAST_ADMIN_TOKEN ?? newAdminToken();
   const admin = new AdminCredential(adminToken);
-  const threaded = (options.writer ?? (options.dbPath === ":memory:" || options.now !== undefined ? "inline" : "thread")) === "thread";
+  const postgres = isPostgresUrl(options.dbPath);
+  const threaded = !postgres && (options.writer ?? (options.dbPath === ":memory:" || options.now !== undefined ? "inline" : "thread")) === "thread";
   if (threaded && options.dbPath === ":memory:") throw new Error("a memory database cannot be shared with a writer thread: writer \"inline\"");
   // With a writer thread this connection mostly reads, and SQLite drops a connection's page cache when
   // another one has committed: a large cache here would only hold memory (~1 KB a device at 10 000).
-  const db = new TelemetryDb(options.dbPath, { cacheMb: threaded ? 2 : undefined });
+  const store = await openStore(options.dbPath, { cacheMb: threaded ? 2 : undefined });
   const sessions = new Map<string, DeviceSession>();
   let closing = false;
   const maxGroupRows = options.maxGroupRows ?? DEFAULT_MAX_GROUP_ROWS;
   let writer: Writer;
   try {
-    writer = threaded
-      ? await ThreadWriter.start(options.dbPath, {
-        maxGroupRows,
-        commitIntervalMs: options.commitIntervalMs,
-        onError: (error) => log({ level: "error", event: "writer-stopped", msg: error.message }),
-      })
-      : new InlineWriter(db);
+    writer = await store.openWriter({
+      threaded,
+      maxGroupRows,
+      commitIntervalMs: options.commitIntervalMs,
+      onError: (error) => log({ level: "error", event: "writer-stopped", msg: error.message }),
+    });
   } catch (e) {
     clearInterval(logWindow);
-    await db.stopCheckpointer();
-    db.close();
+    await store.close();
     throw e;
   }
   const commits = new CommitQueue({ writer, maxGroupRows, highWaterRows: options.highWaterRows });
@@ -186,26 +203,83 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   // a connection, and 100-byte frames gain nothing from it.
   const deviceSockets = new WebSocketServer({ noServer: true, maxPayload: options.maxFrameBytes ?? MAX_FRAME_BYTES, perMessageDeflate: false });
   const dashboardSockets = new WebSocketServer({ noServer: true, maxPayload: DASHBOARD_MAX_FRAME_BYTES, perMessageDeflate: false });
-  const isOnline = (id: string) => sessions.has(id);
+  // Set below, once the cluster is joined; nothing calls it before the server listens.
+  let cluster!: Cluster;
+  const isOnline = (id: string) => sessions.has(id) || cluster.onlineElsewhere(id);
   const live = new LiveFeed({
-    db, now, log,
+    store, now, log,
     summary: (row) => deviceSummary(row, isOnline(row.id)),
-    detail: (row) => deviceDetail(db, row, isOnline(row.id)),
+    detail: (row) => deviceDetail(store, row, isOnline(row.id)),
     updateMs: options.dashboardUpdateMs ?? 500,
+    viewing: (dashboards, watching) => cluster.viewing(dashboards, watching),
   });
+  // Sessions report here; what they report goes to this node's dashboards and to the other nodes'.
+  const observer: SessionObserver = {
+    changed: (id) => {
+      live.changed(id);
+      cluster.changed(id);
+    },
+    stored: (id, rows) => {
+      live.stored(id, rows);
+      cluster.stored(id, rows);
+    },
+  };
+  /** Claim generations other nodes took for devices whose claim here is still on its way. */
+  const claimedElsewhere = new Map<string, number>();
+  const node = options.node ?? `${hostname()}:${process.pid}:${options.port ?? 8080}`;
+  try {
+    cluster = await store.joinCluster(node, {
+      tokenChanged: (change) => {
+        // A revoke or re-key, from any node or process: drop that device's connection here, as the upgrade
+        // would have refused it.
+        const session = sessions.get(change.device_id);
+        if (session === undefined || change.version <= session.tokenChecked) return;
+        log({ level: "info", event: "token-changed", device: change.device_id, kind: change.kind });
+        if (change.kind === "revoked") session.refuse("revoked", Close.Revoked, "token revoked");
+        else session.refuse("unauthorized", Close.Unauthorized, "token replaced");
+      },
+      claimed: (deviceId, generation) => {
+        const session = sessions.get(deviceId);
+        if (session === undefined) return;
+        if (session.generation === undefined) claimedElsewhere.set(deviceId, Math.max(generation, claimedElsewhere.get(deviceId) ?? 0));
+        else if (session.generation < generation) session.close(Close.Normal, "replaced by a new connection on another node");
+      },
+      configPushed: (deviceId, pushId) => {
+        const session = sessions.get(deviceId);
+        // Not said hello yet: its hello's answer sends every pending push anyway.
+        if (session === undefined || !session.helloed) return;
+        store.pendingConfigPushes(deviceId).then((pushes) => {
+          for (const push of pushes) if (push.id === pushId) session.deliverConfig(push);
+        }, (e: unknown) => log({ level: "error", event: "config-push-failed", device: deviceId, msg: String(e) }));
+      },
+      stored: (deviceId, rows) => live.stored(deviceId, rows),
+      changed: (deviceIds) => {
+        for (const id of deviceIds) live.changed(id);
+      },
+    }, { tokenPollMs: options.revocationPollMs ?? 1000 });
+  } catch (e) {
+    clearInterval(logWindow);
+    await writer.close();
+    await store.close();
+    throw e;
+  }
 
   const handler = apiHandler({
-    db, now, log, admin, secure, isOnline,
+    store, now, log, admin, secure, isOnline,
     connections: () => sessions.size,
     dashboards: () => live.viewers,
     commits: () => commits.stats(),
     deliverConfig: (push) => {
       const session = sessions.get(push.device_id);
-      if (session === undefined || !session.helloed) return false;
+      if (session === undefined || !session.helloed) {
+        // Another node may hold it; if none does, it stays pending until the device's next hello.
+        cluster.configPushed(push.device_id, push.id);
+        return false;
+      }
       session.deliverConfig(push);
       return true;
     },
-    changed: (id) => live.changed(id),
+    changed: (id) => observer.changed(id),
   });
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     const socket = req.socket;
@@ -274,17 +348,26 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       return;
     }
     const deviceId = DEVICE_PATH.exec(path)![1];
-    // Refusals come after the upgrade, as an err frame and a close code: embedded clients see those, not
-    // HTTP statuses (docs/protocol.md, "Connection and authentication").
-    deviceSockets.handleUpgrade(req, socket, head, (ws) => admit(ws, address, port, deviceId, bearerToken(req)));
+    // The token is checked before the upgrade (the store may answer over the network: no WebSocket is
+    // held meanwhile); refusals still come after it, as an err frame and a close code: embedded clients
+    // see those, not HTTP statuses (docs/protocol.md, "Connection and authentication").
+    const checking: Promise<CheckedToken> = DEVICE_ID.test(deviceId)
+      ? store.checkToken(deviceId, bearerToken(req))
+      : Promise.resolve({ check: "unknown-device", version: 0 });
+    checking.then((checked) => {
+      if (closing) return refuseUpgrade(socket, 503, "Service Unavailable");
+      deviceSockets.handleUpgrade(req, socket, head, (ws) => admit(ws, address, port, deviceId, checked));
+    }, (e: unknown) => {
+      log({ level: "error", event: "token-check-failed", device: deviceId, msg: e instanceof Error ? e.message : String(e) });
+      refuseUpgrade(socket, 503, "Service Unavailable", ["Retry-After: 5"]);
+    });
   });
 
-  function admit(ws: WebSocket, address: string, port: number, deviceId: string, token: string | undefined): void {
-    // Read before the token is checked: every token change up to this one is in the check's answer, so
-    // the revocation watch must not act on it again (a device re-keyed, reconnecting with its new token
-    // before the watch ran, would be dropped for the change it is connecting after).
-    const tokenChecked = db.lastTokenChange();
-    const check: TokenCheck = DEVICE_ID.test(deviceId) ? db.checkToken(deviceId, token) : "unknown-device";
+  function admit(ws: WebSocket, address: string, port: number, deviceId: string, checked: CheckedToken): void {
+    // `checked.version`: every token change up to it is in the check's answer, so the revocation watch
+    // must not act on it again (a device re-keyed, reconnecting with its new token before the change
+    // arrived, would be dropped for the change it is connecting after).
+    const { check, version: tokenChecked } = checked;
     if (check !== "ok") {
       const [error, close, reason] = REFUSAL[check];
       log({ level: "warn", event: "rejected", device: deviceId, code: error, close, msg: reason });
@@ -300,42 +383,31 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     // A device that reconnects before its old connection timed out replaces it.
     sessions.get(deviceId)?.close(Close.Normal, "replaced by a new connection");
     const session = new DeviceSession(deviceId, ws, tokenChecked, {
-      db, now, log, commits, observer: live,
+      store, now, log, commits, observer,
       allow: (kind, id) => allowances[kind].allow(id),
       closing: () => closing,
       helloTimeoutMs, maxBufferedBytes, stalledMs,
     });
     sessions.set(deviceId, session);
-    live.changed(deviceId); // online; `last_seen` is written with its hello, which follows at once
+    observer.changed(deviceId); // online; `last_seen` is written with its hello, which follows at once
+    claimedElsewhere.delete(deviceId);
+    // One live session per device across the nodes: this claim makes another node close its session.
+    cluster.claim(deviceId).then((generation) => {
+      session.generation = generation;
+      if ((claimedElsewhere.get(deviceId) ?? 0) > generation && sessions.get(deviceId) === session)
+        session.close(Close.Normal, "replaced by a new connection on another node");
+      if (ws.readyState === ws.CLOSED) cluster.release(deviceId, generation);
+    }, (e: unknown) => log({ level: "error", event: "claim-failed", device: deviceId, msg: String(e) }));
     ws.on("close", (code) => {
       if (sessions.get(deviceId) === session) {
         sessions.delete(deviceId);
-        live.changed(deviceId);
+        claimedElsewhere.delete(deviceId);
+        observer.changed(deviceId);
       }
+      if (session.generation !== undefined) cluster.release(deviceId, session.generation);
       log({ level: "info", event: "disconnected", device: deviceId, code });
     });
   }
-
-  // A revoke or re-key may come from another process (the CLI) writing the same database: look for new
-  // ones and drop that device's live connection, as the upgrade would have refused it.
-  let lastTokenChange = db.lastTokenChange();
-  const revocations = setInterval(() => {
-    let changes;
-    try {
-      changes = db.tokenChangesAfter(lastTokenChange);
-    } catch {
-      return; // busy: next time
-    }
-    for (const change of changes) {
-      lastTokenChange = change.id;
-      const session = sessions.get(change.device_id);
-      if (session === undefined || change.id <= session.tokenChecked) continue;
-      log({ level: "info", event: "token-changed", device: change.device_id, kind: change.kind });
-      if (change.kind === "revoked") session.refuse("revoked", Close.Revoked, "token revoked");
-      else session.refuse("unauthorized", Close.Unauthorized, "token replaced");
-    }
-  }, options.revocationPollMs ?? 1000);
-  revocations.unref();
 
   try {
     await new Promise<void>((resolve, reject) => {
@@ -350,11 +422,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       });
     });
   } catch (e) {
-    clearInterval(revocations);
     clearInterval(logWindow);
+    await cluster.close();
     await writer.close();
-    await db.stopCheckpointer();
-    db.close();
+    await store.close();
     throw e;
   }
   const port = (http.address() as AddressInfo).port;
@@ -369,7 +440,6 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 
   async function shutdown(): Promise<void> {
     closing = true;
-    clearInterval(revocations);
     // No new connections, no more frames read, and from now on no ack goes out: what was read is still
     // committed (nothing committed is lost), nothing uncommitted is acked, and a device sends again what
     // it has no ack for, which the next server does not store twice (docs/protocol.md, "Shutdown").
@@ -399,21 +469,27 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       http.close(() => resolve());
       http.closeAllConnections();
     });
-    await db.stopCheckpointer();
-    db.close();
+    await cluster.close();
+    await store.close();
     clearInterval(logWindow);
     logLimit.flush();
   }
 
   return {
     url,
-    wsUrl: `${secure ? "wss" : "ws"}://${authority}/v1/device`,
+    wsUrl: `${secure ? "wss" : "ws"}://${authority}${ENDPOINT_PATH.slice(0, -1)}`,
     port,
-    db,
+    store,
+    get db(): TelemetryDb {
+      if (store instanceof SqliteStore) return store.db;
+      throw new Error("this server stores in PostgreSQL: use `store`");
+    },
+    node,
     adminToken,
     loginUrl: `${url}/login#token=${adminToken}`,
     stats: () => ({ ...commits.stats(), connections: sessions.size, dashboards: live.viewers }),
     commitWaits: commits.waits,
+    checkTokenChanges: () => cluster.checkTokenChanges(),
     close,
   };
 }

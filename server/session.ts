@@ -6,7 +6,7 @@
  */
 import type { RawData, WebSocket } from "ws";
 import type { CommitQueue } from "./commit";
-import type { BatchRows, ConfigPushRow, TelemetryDb } from "./db";
+import type { BatchRows, ConfigPushRow, Store } from "./store";
 import type { Log } from "./log";
 import {
   Close, MAX_PROTOCOL_ERRORS, PROTOCOL_VERSION, batchTimes, parseFrame,
@@ -22,7 +22,7 @@ export interface SessionObserver {
 }
 
 export interface SessionContext {
-  db: TelemetryDb;
+  store: Store;
   now: () => number;
   log: Log;
   commits: CommitQueue;
@@ -48,8 +48,10 @@ const LIMITED: Record<Limited, string> = { batch: "batches", hello: "hellos", pi
 
 export class DeviceSession {
   readonly deviceId: string;
-  /** The last token change (TelemetryDb.lastTokenChange) the token check at admission saw. */
+  /** The token version the token check at admission saw (store.ts, TokenChange). */
   readonly tokenChecked: number;
+  /** This session's claim generation (Cluster.claim), once the claim is answered. */
+  generation: number | undefined;
   #socket: WebSocket;
   #context: SessionContext;
   /** A hello was taken; batches may follow it at once (they queue behind its write). */
@@ -59,6 +61,8 @@ export class DeviceSession {
   /** Seq of the last batch taken on this connection; a batch must carry a greater one. */
   #lastSeq = 0;
   #errors = 0;
+  /** Config pushes sent on this connection: a push announced twice (its hello, another node) goes once. */
+  #pushesSent = new Set<number>();
   /** Writes read while the commit queue was full, in order: enqueued when the queue lets this one in. */
   #parked: (() => void)[] = [];
   readonly #letIn = () => this.release();
@@ -157,8 +161,12 @@ export class DeviceSession {
 
   /** Sends a pushed configuration; the device answers with `cfgack`. */
   deliverConfig(push: ConfigPushRow): void {
+    if (this.#pushesSent.has(push.id) || this.#socket.readyState !== this.#socket.OPEN) return;
+    this.#pushesSent.add(push.id);
     this.#send({ t: "cfg", id: push.id, set: JSON.parse(push.set_json) });
-    this.#context.db.markConfigSent(push.id, this.#context.now());
+    const { store, now, log } = this.#context;
+    store.markConfigSent(push.id, now()).catch((e: unknown) =>
+      log({ level: "error", event: "config-push-failed", device: this.deviceId, id: push.id, msg: String(e) }));
   }
 
   #receive(data: RawData, isBinary: boolean): void {
@@ -191,7 +199,7 @@ export class DeviceSession {
   }
 
   #hello(hello: Hello): void {
-    const { db, now, log, commits, observer } = this.#context;
+    const { store, now, log, commits, observer } = this.#context;
     if (hello.id !== this.deviceId)
       return this.#protocolError({ code: "bad-field", msg: `id: hello for ${hello.id} on the connection of ${this.deviceId}`, close: Close.Policy });
     if (!this.#context.allow("hello", this.deviceId)) return this.#rateLimited("hello");
@@ -209,11 +217,17 @@ export class DeviceSession {
       if (this.#socket.readyState !== this.#socket.OPEN) return;
       // Pending configuration goes before the welcome: a battery device that woke only to check in may
       // sleep as soon as it has its welcome.
-      for (const push of db.pendingConfigPushes(this.deviceId)) this.deliverConfig(push);
-      this.#send({ t: "welcome", v: PROTOCOL_VERSION, time: now() });
-      this.#welcomed = true;
-      observer.changed(this.deviceId);
-      log({ level: "info", event: "hello", device: this.deviceId, fw: hello.fw, boot: hello.boot, rr: hello.rr, mode: hello.mode, err: hello.err });
+      store.pendingConfigPushes(this.deviceId).then((pushes) => {
+        if (this.#context.closing() || this.#socket.readyState !== this.#socket.OPEN) return;
+        for (const push of pushes) this.deliverConfig(push);
+        this.#send({ t: "welcome", v: PROTOCOL_VERSION, time: now() });
+        this.#welcomed = true;
+        observer.changed(this.deviceId);
+        log({ level: "info", event: "hello", device: this.deviceId, fw: hello.fw, boot: hello.boot, rr: hello.rr, mode: hello.mode, err: hello.err });
+      }, (e: unknown) => {
+        this.#rejected({ code: "storage", msg: e instanceof Error ? e.message : String(e) }, "error");
+        this.close(Close.Internal, "could not read pending config");
+      });
     }));
   }
 
@@ -248,11 +262,13 @@ export class DeviceSession {
   }
 
   #cfgAck(ack: CfgAck): void {
-    const { db, now, log, observer } = this.#context;
-    if (!db.recordConfigAnswer(this.deviceId, ack.id, ack.ok, ack.err, now()))
-      return this.#protocolError({ code: "bad-field", msg: `id: no pending config push ${ack.id}` });
-    observer.changed(this.deviceId);
-    log({ level: ack.ok ? "info" : "warn", event: "config-answered", device: this.deviceId, id: ack.id, ok: ack.ok, err: ack.err });
+    const { store, now, log, observer } = this.#context;
+    store.recordConfigAnswer(this.deviceId, ack.id, ack.ok, ack.err, now()).then((recorded) => {
+      if (this.#socket.readyState !== this.#socket.OPEN) return;
+      if (!recorded) return this.#protocolError({ code: "bad-field", msg: `id: no pending config push ${ack.id}` });
+      observer.changed(this.deviceId);
+      log({ level: ack.ok ? "info" : "warn", event: "config-answered", device: this.deviceId, id: ack.id, ok: ack.ok, err: ack.err });
+    }, (e: unknown) => this.#rejected({ code: "storage", msg: e instanceof Error ? e.message : String(e) }, "error"));
   }
 
   /** Answers with an err frame, which goes out before any close: a Moddable client sees no close codes. */

@@ -27,6 +27,7 @@ const HOST_MODULES: Readonly<Record<string, string>> = {
   "native/power": "power.ts",
   "native/probe-io": "probe-io.ts",
   "native/wifi-ap": "wifi-ap.ts",
+  "host/tls": "../../modules/host/tls/none.ts",
   "embedded:io/serial": "serial.ts",
   "mc/config": "mc-config.ts",
 };

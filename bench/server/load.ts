@@ -15,6 +15,11 @@
  *   BENCH_DEVICES=10000 BENCH_CLIENTS=4 BENCH_SCALE=1 npm run bench:server   (BENCH_SCALE scales every phase's duration)
  *   BENCH_WRITER=inline (commits on the event loop instead of the writer thread), BENCH_COMMIT_INTERVAL_MS=N
  *
+ * `npm run bench:server -- --store postgres` (issue 16) runs instead, in one run, on a private PostgreSQL
+ * cluster (postgres.ts, durability on): PostgreSQL alone storing the same rows with 1 and 2 writers (its
+ * ceiling here), then one node and two nodes on one database, and the SQLite server, each paced at
+ * BENCH_RATE (default 100 000 readings/s) and overloaded, with ack p50/p99 and the ratios between them.
+ *
  * Every phase also says where the time went: CPU of the server process (all threads), of its event loop, of
  * the writer's transactions, of the clients and of every other process on the machine (/proc/stat), and
  * how late the event loops ran; the numbers are only comparable between runs on an equally quiet machine.
@@ -24,12 +29,18 @@ import { readFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { fileURLToPath } from "node:url";
 import { DEFAULT_MAX_GROUP_ROWS as MAX_GROUP_ROWS } from "../../server/commit";
+import type { PostgresCluster } from "../../tests/support/postgres";
+import { benchDatabase, postgresCpuMs, startBenchCluster } from "./postgres";
 import { percentile } from "./workload";
 
 const DEVICES = Number(process.env.BENCH_DEVICES ?? 10000);
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 4);
 const SCALE = Number(process.env.BENCH_SCALE ?? 1);
-const OFFERED_READINGS_PER_S = Number(process.env.BENCH_RATE ?? 200000);
+const STORE = (() => {
+  const i = process.argv.indexOf("--store");
+  return i < 0 ? "sqlite" : process.argv[i + 1];
+})();
+const OFFERED_READINGS_PER_S = Number(process.env.BENCH_RATE ?? (STORE === "postgres" ? 100000 : 200000));
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
 
 /** A child process spoken to over IPC, one request at a time; the open-files limit raised to the hard one. */
@@ -91,12 +102,14 @@ async function sqliteAlone(order: "round-robin" | "random"): Promise<{ rowsPerSe
   return { ...JSON.parse(out.trim().split("\n").at(-1)!), machineCpu: machine };
 }
 
-async function startClients(port: number): Promise<Process[]> {
+/** Client processes, each connecting its share of the devices; client i to `ports[i % ports.length]`. */
+async function startClients(ports: number | number[]): Promise<Process[]> {
+  const to = Array.isArray(ports) ? ports : [ports];
   const clients = Array.from({ length: CLIENTS }, () => new Process(here("./client.ts")));
   await Promise.all(clients.map((c) => c.next()));
   const per = Math.ceil(DEVICES / CLIENTS);
   const results = await Promise.all(clients.map((c, i) => c.request<{ connected: number; failed: number; ms: number }>({
-    cmd: "connect", url: `ws://127.0.0.1:${port}/v1/device`, from: i * per, count: Math.min(per, DEVICES - i * per),
+    cmd: "connect", url: `ws://127.0.0.1:${to[i % to.length]}/v1/device`, from: i * per, count: Math.min(per, DEVICES - i * per),
   })));
   const connected = results.reduce((n, r) => n + r.connected, 0);
   const failed = results.reduce((n, r) => n + r.failed, 0);
@@ -105,18 +118,41 @@ async function startClients(port: number): Promise<Process[]> {
   return clients;
 }
 
-async function load(target: Process, clients: Process[], run: { durationMs: number; warmupMs: number; [field: string]: unknown }) {
+/** The stats of several server processes as one: sums, and the worst of each bound or delay. */
+function merged(all: Stats[]): Stats {
+  const sum = (f: (s: Stats) => number) => all.reduce((n, s) => n + f(s), 0);
+  const max = (f: (s: Stats) => number) => Math.max(...all.map(f));
+  return {
+    walBytes: sum((s) => s.walBytes ?? 0), rows: sum((s) => s.rows), groups: sum((s) => s.groups), maxGroupRows: max((s) => s.maxGroupRows),
+    maxCommitMs: max((s) => s.maxCommitMs), commitMs: sum((s) => s.commitMs), maxQueuedRows: max((s) => s.maxQueuedRows),
+    pauses: sum((s) => s.pauses), connections: sum((s) => s.connections), frames: sum((s) => s.frames ?? 0),
+    cpuMs: sum((s) => s.cpuMs), loopBusyMs: sum((s) => s.loopBusyMs), loopDelayP99: max((s) => s.loopDelayP99), loopDelayMax: max((s) => s.loopDelayMax),
+    commitWaitP50: max((s) => s.commitWaitP50), commitWaitP99: max((s) => s.commitWaitP99),
+  };
+}
+
+/** A base64 text of Float64 values, decoded from a copy: a small Buffer is a view into Node's shared pool. */
+function float64s(base64: string): Float64Array {
+  const bytes = Buffer.from(base64, "base64");
+  return new Float64Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+}
+
+async function load(targets: Process | Process[], clients: Process[], run: { durationMs: number; warmupMs: number; [field: string]: unknown }, postmaster?: number) {
+  const servers = Array.isArray(targets) ? targets : [targets];
+  const stats = async () => merged(await Promise.all(servers.map((t) => t.request<Stats>({ cmd: "stats" }))));
   const results = Promise.all(clients.map((c) => c.request<RunResult>({ cmd: "run", ...run })));
   await sleep(run.warmupMs);
-  const before = await target.request<Stats>({ cmd: "stats" });
+  const before = await stats();
   const machine0 = machineCpu();
+  const pg0 = postmaster === undefined ? 0 : await postgresCpuMs(postmaster);
   const t0 = performance.now();
   await sleep(run.durationMs - run.warmupMs);
-  const after = await target.request<Stats>({ cmd: "stats" });
+  const after = await stats();
   const machine1 = machineCpu();
+  const pg1 = postmaster === undefined ? 0 : await postgresCpuMs(postmaster);
   const seconds = (performance.now() - t0) / 1000;
   const done = await results;
-  const latencies = Float64Array.from(done.flatMap((r) => [...new Float64Array(Buffer.from(r.latencies, "base64").buffer.slice(0))])).sort();
+  const latencies = Float64Array.from(done.flatMap((r) => [...float64s(r.latencies)])).sort();
   const ackedRows = done.reduce((n, r) => n + r.ackedRows, 0);
   const measured = done[0].seconds;
   return {
@@ -134,6 +170,7 @@ async function load(target: Process, clients: Process[], run: { durationMs: numb
     loopBusy: (100 * (after.loopBusyMs - before.loopBusyMs)) / (seconds * 1000),
     inCommits: (100 * (after.commitMs - before.commitMs)) / (seconds * 1000),
     clientCpu: (100 * done.reduce((n, r) => n + r.cpuMs, 0)) / run.durationMs,
+    postgresCpu: postmaster === undefined ? NaN : (100 * (pg1 - pg0)) / (seconds * 1000),
     // All processes on the machine, in % of one core: what is not the server's or the clients' is others'.
     machineCpu: machine0 && machine1 ? (100 * cpus().length * (machine1.busy - machine0.busy)) / (machine1.total - machine0.total) : NaN,
     clientLoopDelayP99: Math.max(...done.map((r) => r.loopDelayP99)),
@@ -147,9 +184,10 @@ async function load(target: Process, clients: Process[], run: { durationMs: numb
 }
 
 function whereTimeGoes(r: Awaited<ReturnType<typeof load>>): string {
+  const pg = Number.isFinite(r.postgresCpu);
   return `     commit queue, from a write queued to its answer: p50 ${fmt(r.after.commitWaitP50, 1)} ms, p99 ${fmt(r.after.commitWaitP99, 1)} ms\n` +
     `     CPU, % of one core (${cpus().length} cores): server ${fmt(r.serverCpu)} (event loop busy ${fmt(r.loopBusy)}, writer in transactions ${fmt(r.inCommits)}), ` +
-    `clients ${fmt(r.clientCpu)}, other processes ${fmt(r.machineCpu - r.serverCpu - r.clientCpu)}; event-loop delay p99/max: server ${fmt(r.after.loopDelayP99, 1)}/${fmt(r.after.loopDelayMax, 1)} ms, ` +
+    `clients ${fmt(r.clientCpu)}, ${pg ? `PostgreSQL ${fmt(r.postgresCpu)}, ` : ""}other processes ${fmt(r.machineCpu - r.serverCpu - r.clientCpu - (pg ? r.postgresCpu : 0))}; event-loop delay p99/max: server ${fmt(r.after.loopDelayP99, 1)}/${fmt(r.after.loopDelayMax, 1)} ms, ` +
     `clients ${fmt(r.clientLoopDelayP99, 1)}/${fmt(r.clientLoopDelayMax, 1)} ms`;
 }
 
@@ -237,4 +275,116 @@ async function main() {
   console.log(`  (${fmt((performance.now() - began) / 1000)} s)`);
 }
 
-await main();
+/** PostgreSQL alone: the server's statements with no server, `writers` transactions at once. */
+async function postgresAlone(cluster: PostgresCluster, writers: number) {
+  const url = await benchDatabase(cluster, DEVICES, `alone${writers}`);
+  const machine0 = machineCpu();
+  const pg0 = await postgresCpuMs(cluster.pid);
+  const t0 = performance.now();
+  const proc = new Process(here("./pg-only.ts"), [url, String(DEVICES), String(8000 * SCALE), String(MAX_GROUP_ROWS), String(writers)], "pipe");
+  let out = "";
+  proc.child.stdout!.on("data", (chunk) => (out += chunk));
+  await proc.exited();
+  const seconds = (performance.now() - t0) / 1000;
+  const pg1 = await postgresCpuMs(cluster.pid);
+  const machine1 = machineCpu();
+  const machine = machine0 && machine1 ? (100 * cpus().length * (machine1.busy - machine0.busy)) / (machine1.total - machine0.total) : NaN;
+  const result = JSON.parse(out.trim().split("\n").at(-1)!) as { rowsPerSecond: number; groupRows: number; maxCommitMs: number };
+  return { ...result, machineCpu: machine, postgresCpu: (100 * (pg1 - pg0)) / (seconds * 1000) };
+}
+
+type Phase = { name: string; nodes: number; held: number; perConnection: number; paced: Awaited<ReturnType<typeof load>>; overload: Awaited<ReturnType<typeof load>> };
+
+/** One configuration of servers (1 or 2 nodes on PostgreSQL, or the SQLite server): paced, then overload. */
+async function serverPhase(name: string, dbs: (string | undefined)[], postmaster?: number): Promise<Phase> {
+  console.log(name);
+  const targets = dbs.map(() => new Process(here("./target.ts")));
+  await Promise.all(targets.map((t) => t.next()));
+  const ports: number[] = [];
+  for (let i = 0; i < targets.length; i++)
+    ports.push((await targets[i].request<{ port: number }>({ cmd: "start", mode: "thermocast", devices: DEVICES, db: dbs[i], node: `bench-${i}` })).port);
+  const memory0 = await Promise.all(targets.map((t) => t.request<Memory>({ cmd: "memory" })));
+  const clients = await startClients(ports);
+  const memory1 = await Promise.all(targets.map((t) => t.request<Memory>({ cmd: "memory" })));
+  const held = merged(await Promise.all(targets.map((t) => t.request<Stats>({ cmd: "stats" })))).connections;
+  const perConnection = memory1.reduce((n, m, i) => n + m.rss - memory0[i].rss, 0) / DEVICES;
+  console.log(`  ${fmt(held)} devices held over ${targets.length} node(s); memory ${fmt(perConnection / 1024, 1)} KB per connection (RSS, all nodes)`);
+  const periodMs = Math.round((DEVICES * 60 * 1000) / OFFERED_READINGS_PER_S);
+  const paced = await load(targets, clients, { kind: "paced", periodMs, durationMs: 12000 * SCALE, warmupMs: 4000 * SCALE }, postmaster);
+  console.log(`  a. paced, ${fmt((DEVICES * 60 * 1000) / periodMs)} readings/s offered: ${fmt(paced.storedPerSecond)} readings/s stored; ` +
+    `ack p50 ${fmt(paced.p50, 1)} ms, p99 ${fmt(paced.p99, 1)} ms, max ${fmt(paced.max, 1)} ms (${fmt(paced.acks)} acks); ${fmt(paced.rowsPerGroup)} rows per commit group`);
+  console.log(whereTimeGoes(paced));
+  const overload = await load(targets, clients, { kind: "closed", window: 2, durationMs: 10000 * SCALE, warmupMs: 2000 * SCALE }, postmaster);
+  console.log(`  b. overload, 2 batches in flight per device: ${fmt(overload.storedPerSecond)} readings/s stored; ack p50 ${fmt(overload.p50, 1)} ms, ` +
+    `p99 ${fmt(overload.p99, 1)} ms; ${fmt(overload.rowsPerGroup)} rows per commit group, longest commit ${fmt(overload.after.maxCommitMs, 1)} ms`);
+  console.log(whereTimeGoes(overload));
+  const trouble = paced.errors + overload.errors + paced.closes + overload.closes + overload.unacked;
+  if (trouble > 0) console.log(`  errors ${paced.errors + overload.errors}, closes ${paced.closes + overload.closes}, unacked at the end ${overload.unacked}`);
+  console.log("");
+  await Promise.all(clients.map((c) => c.request({ cmd: "close" })));
+  await Promise.all(clients.map((c) => c.exited()));
+  await Promise.all(targets.map(async (t) => {
+    await t.request({ cmd: "stop" });
+    await t.exited();
+  }));
+  return { name, nodes: targets.length, held, perConnection, paced, overload };
+}
+
+async function mainPostgres() {
+  const began = performance.now();
+  console.log(`thermocast server load benchmark on PostgreSQL: ${fmt(DEVICES)} devices in ${CLIENTS} client processes, 60-reading batches, ` +
+    `${cpus().length} × ${cpus()[0]?.model.trim() ?? "cpu"}, Node ${process.version}`);
+  const cluster = await startBenchCluster();
+  try {
+    const version = await (async () => {
+      const pg = (await import("pg")).default;
+      const client = new pg.Client(cluster.url());
+      await client.connect();
+      try {
+        return (await client.query<{ v: string }>("SHOW server_version")).rows[0].v;
+      } finally {
+        await client.end();
+      }
+    })();
+    console.log(`PostgreSQL ${version}, a private cluster on 127.0.0.1:${cluster.port}: fsync and synchronous_commit on (an ack means on disk), ` +
+      `shared_buffers 256MB; it shares the ${cpus().length} cores with the nodes and the clients\n`);
+
+    console.log("1. PostgreSQL alone: the server's statements (COPY into staging, INSERT … ON CONFLICT, counts), groups of " +
+      `${fmt(Math.floor(MAX_GROUP_ROWS / 60) * 60)} rows, devices in random order, no server`);
+    const alone1 = await postgresAlone(cluster, 1);
+    console.log(`  1 writer:  ${fmt(alone1.rowsPerSecond)} rows/s (longest commit ${fmt(alone1.maxCommitMs, 1)} ms; PostgreSQL ${fmt(alone1.postgresCpu)}% of a core, machine ${fmt(alone1.machineCpu)}%)`);
+    const alone2 = await postgresAlone(cluster, 2);
+    console.log(`  2 writers: ${fmt(alone2.rowsPerSecond)} rows/s (longest commit ${fmt(alone2.maxCommitMs, 1)} ms; PostgreSQL ${fmt(alone2.postgresCpu)}% of a core, machine ${fmt(alone2.machineCpu)}%)\n`);
+    const ceiling = Math.max(alone1.rowsPerSecond, alone2.rowsPerSecond);
+
+    const one = await serverPhase("2. one node on PostgreSQL", [await benchDatabase(cluster, DEVICES, "one")], cluster.pid);
+    const db = await benchDatabase(cluster, DEVICES, "two");
+    const two = await serverPhase("3. two nodes on one PostgreSQL (half the client processes on each)", [db, db], cluster.pid);
+    const sqlite = await serverPhase("4. the SQLite server (one node, its default store)", [undefined]);
+
+    const goal = 100000;
+    const met = (p: Phase) => p.paced.storedPerSecond >= 0.98 * goal && p.paced.p99 < 100;
+    console.log("summary (readings/s stored; ack p50/p99)");
+    for (const p of [one, two, sqlite]) {
+      console.log(`  ${p.name.replace(/^\d\. /, "").padEnd(68)} paced ${fmt(p.paced.storedPerSecond)} (p50 ${fmt(p.paced.p50, 1)} / p99 ${fmt(p.paced.p99, 1)} ms); ` +
+        `ceiling ${fmt(p.overload.storedPerSecond)} (p50 ${fmt(p.overload.p50, 1)} / p99 ${fmt(p.overload.p99, 1)} ms)`);
+    }
+    console.log(`  PostgreSQL alone: ${fmt(alone1.rowsPerSecond)} rows/s with 1 writer, ${fmt(alone2.rowsPerSecond)} with 2`);
+    console.log("ratios");
+    console.log(`  one node's ceiling / PostgreSQL alone: ${fmt((100 * one.overload.storedPerSecond) / ceiling)}%; two nodes' / PostgreSQL alone: ${fmt((100 * two.overload.storedPerSecond) / ceiling)}%`);
+    console.log(`  two nodes / one node: ${fmt(two.overload.storedPerSecond / one.overload.storedPerSecond, 2)}× at the ceiling, ${fmt(two.paced.storedPerSecond / one.paced.storedPerSecond, 2)}× paced ` +
+      `(one machine: the nodes, PostgreSQL and the clients share its ${cpus().length} cores; see the CPU lines)`);
+    console.log(`  PostgreSQL (best of one and two nodes) / SQLite server at the ceiling: ${fmt(Math.max(one.overload.storedPerSecond, two.overload.storedPerSecond) / sqlite.overload.storedPerSecond, 2)}×`);
+    console.log("goal: ≥ 100 000 readings/s stored through PostgreSQL with ack p99 < 100 ms at that rate");
+    for (const p of [one, two])
+      console.log(`  ${met(p) ? "met " : "MISS"} ${p.nodes} node(s): ${fmt(p.paced.storedPerSecond)} readings/s at p99 ${fmt(p.paced.p99, 1)} ms = ` +
+        `${fmt((100 * p.paced.storedPerSecond) / goal)}% of the goal's rate; ${fmt((100 * p.paced.storedPerSecond) / ceiling)}% of PostgreSQL alone`);
+    console.log(`  (${fmt((performance.now() - began) / 1000)} s)`);
+  } finally {
+    await cluster.stop();
+  }
+}
+
+if (STORE === "postgres") await mainPostgres();
+else if (STORE === "sqlite") await main();
+else throw new Error(`--store sqlite | postgres, not ${STORE}`);

@@ -1,6 +1,7 @@
 /*
  * The server side of the load benchmark, in a process of its own (so its memory and CPU are its own):
- * either the thermocast server (real SQLite file, group commit, every check on) or, as a baseline, a bare
+ * either the thermocast server (real SQLite file, or a node on a PostgreSQL database whose devices load.ts
+ * registered, group commit, every check on) or, as a baseline, a bare
  * `ws` server that parses each frame and acks it without storing anything. Driven over IPC by load.ts.
  */
 import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
@@ -12,7 +13,7 @@ import { startServer, type RunningServer } from "../../server/server";
 import { deviceId, deviceToken } from "./workload";
 
 type Command =
-  | { cmd: "start"; mode: "thermocast" | "bare"; devices: number }
+  | { cmd: "start"; mode: "thermocast" | "bare"; devices: number; db?: string; node?: string }
   | { cmd: "memory" }
   | { cmd: "stats" }
   | { cmd: "stop" };
@@ -55,10 +56,11 @@ process.on("message", async (command: Command) => {
         });
         return reply({ port: (bare.address() as { port: number }).port });
       }
-      work = mkdtempSync(join(tmpdir(), "thermocast-bench-"));
+      if (command.db === undefined) work = mkdtempSync(join(tmpdir(), "thermocast-bench-"));
       server = await startServer({
         port: 0,
-        dbPath: join(work, "bench.db"),
+        dbPath: command.db ?? join(work!, "bench.db"),
+        node: command.node,
         log: (line) => {
           if (line.level === "error") console.error(JSON.stringify(line));
         },
@@ -68,10 +70,12 @@ process.on("message", async (command: Command) => {
         writer: (process.env.BENCH_WRITER as "thread" | "inline" | undefined),
         commitIntervalMs: process.env.BENCH_COMMIT_INTERVAL_MS === undefined ? undefined : Number(process.env.BENCH_COMMIT_INTERVAL_MS),
       });
-      const db = server.db;
-      db.inTransaction(() => {
-        for (let i = 0; i < command.devices; i++) db.registerDevice(deviceId(i), deviceToken(i), Date.now());
-      });
+      if (command.db === undefined) {
+        const db = server.db;
+        db.inTransaction(() => {
+          for (let i = 0; i < command.devices; i++) db.registerDevice(deviceId(i), deviceToken(i), Date.now());
+        });
+      }
       return reply({ port: server.port });
     }
     case "memory":

@@ -10,15 +10,11 @@
  * on "\n"), so a packet is preceded by a line break when the console left the line open, and followed
  * by "\n" as ESPHome does.
  */
+import type { SerialPort } from "../host/host";
 import { utf8Length } from "./utf8";
 
 /** The serial port as the host adapter offers it (modules/host: `openSerial`). */
-export interface SerialPort {
-  /** Queues bytes for sending; strings go out as UTF-8. The caller checks `writable` first. */
-  write(bytes: Uint8Array | string): void;
-  /** Bytes that can be queued now. */
-  readonly writable: number;
-}
+export type { SerialPort };
 
 /** Yields the next piece of a long output, or undefined when it is done. */
 export interface OutputSource {

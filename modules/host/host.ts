@@ -3,8 +3,7 @@
  * `modules/host/moddable.ts` implements it, on the Moddable modules; the Node simulator runs that same
  * file against Node implementations of those modules, so the core never learns where it runs.
  */
-import type { PreferenceStore } from "../../config/settings";
-import type { ProbeIo } from "../../sensors/probe";
+import type { ProbeIo } from "../../sensors/probe-io";
 
 export interface TimerHandle {
   readonly brand?: unknown;
@@ -21,14 +20,20 @@ export interface WifiOptions {
   channel?: number;
 }
 
+/**
+ * wss:// on this build: "none", no TLS client (ESP8266: not the heap for it); "no-ca", a TLS client but no
+ * server CA certificate to trust (config/tls/server-ca.der); "ready".
+ */
+export type TlsState = "none" | "no-ca" | "ready";
+
 export interface WebSocketEvents {
   /** The TCP connection is up and the upgrade request goes out (an adapter may not report it). */
   onConnect?(): void;
   /** The WebSocket handshake completed. */
   onOpen(): void;
   onText(text: string): void;
-  /** The connection ended or could not be made; no more events follow. */
-  onClose(): void;
+  /** The connection ended or could not be made, with the reason when the adapter knows it; no more events follow. */
+  onClose(reason?: string): void;
   /** The send buffer has room again (TCP acknowledged what was sent). */
   onWritable?(): void;
 }
@@ -60,6 +65,13 @@ export interface SerialPort {
   /** Bytes that can be queued now. */
   readonly writable: number;
   close(): void;
+}
+
+/** Settings kept in flash (Moddable's `preference`), read and written by config/settings. */
+export interface PreferenceStore {
+  get(key: string): string | number | undefined;
+  set(key: string, value: string | number): void;
+  remove(key: string): void;
 }
 
 export interface WifiNetwork {
@@ -103,8 +115,8 @@ export interface Host {
   commitRetained(): void;
   /** Sleeps so that main() runs again `ms` from now. Does not return on a board. */
   deepSleep(ms: number): void;
-  /** True when openWebSocket can open wss:// (a TLS client in the build, with heap for it). */
-  readonly tls: boolean;
+  /** Whether openWebSocket can open wss:// (docs/tls.md). */
+  readonly tls: TlsState;
   /** The longest one deep sleep may be on this chip (ESP8266: its timer takes µs in 32 bits); longer is taken in steps. */
   readonly maxSleepMs: number;
   /** The access point joined (6 bytes into `bssid`) and its channel, or 0 when not known. */
@@ -127,19 +139,4 @@ export interface Host {
   /** Why the chip last reset: power-on, deep-sleep, software, watchdog, panic, brownout or unknown. */
   resetReason(): string;
   restart(): void;
-}
-
-/** Splits ws://host:port/path into the parts the Moddable WebSocket client takes. */
-export function parseWebSocketUrl(url: string): { secure: boolean; host: string; port: number; path: string } | undefined {
-  const secure = url.startsWith("wss://");
-  if (!secure && !url.startsWith("ws://")) return undefined;
-  const rest = url.slice(secure ? 6 : 5);
-  const slash = rest.indexOf("/");
-  const authority = slash < 0 ? rest : rest.slice(0, slash);
-  const path = slash < 0 ? "/" : rest.slice(slash);
-  const colon = authority.lastIndexOf(":");
-  const host = colon < 0 ? authority : authority.slice(0, colon);
-  const port = colon < 0 ? (secure ? 443 : 80) : Number(authority.slice(colon + 1));
-  if (!host || !(port > 0 && port < 65536)) return undefined;
-  return { secure, host, port, path };
 }

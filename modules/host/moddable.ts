@@ -13,14 +13,18 @@ import Instrumentation from "instrumentation";
 import Power from "native/power";
 import BoardProbeIo from "native/probe-io";
 import WifiAp from "native/wifi-ap";
+import Tls from "host/tls";
 import Serial from "embedded:io/serial";
-import { frameBytes, parseWebSocketUrl, type Host, type SerialPort, type WifiNetwork, type TimerHandle, type WebSocketEvents, type WebSocketHandle, type WifiEvent, type WifiOptions } from "./host";
-import type { PreferenceStore } from "../../config/settings";
-import type { ProbeIo } from "../../sensors/probe";
+import type { PlatformTls } from "./tls/tls";
+import { parseServerUrl } from "../protocol/endpoint";
+import { frameBytes, type Host, type PreferenceStore, type TlsState, type SerialPort, type WifiNetwork, type TimerHandle, type WebSocketEvents, type WebSocketHandle, type WifiEvent, type WifiOptions } from "./host";
+import type { ProbeIo } from "../../sensors/probe-io";
 import { findField } from "../../config/schema";
 import { encodeUtf8 } from "../console/utf8";
 
 const DOMAIN = "thermocast";
+/** Where the clock is set from before a wss:// connection, unless the build says `ntp=…`. */
+const NTP_DEFAULT = "pool.ntp.org";
 
 type SocketCallback = (message: number, value?: number) => void;
 interface RawSocket {
@@ -30,78 +34,142 @@ interface RawSocket {
 }
 /** The SDK socket's message that its send buffer has room again (modules/network/socket/socket.js). */
 const SOCKET_WRITABLE = 3;
+const SOCKET_CONNECTED = 1;
+const TLS_REFUSED = "tls: handshake failed (is the server's certificate signed by config/tls/server-ca.der, for this host, and within its dates?)";
 const SocketBase = Socket as unknown as new (options: object) => RawSocket;
 
 /**
  * Moddable's TCP socket throws on a write, read or close once the peer has vanished (a reset, a refused
  * connection that reported "connected" first), and its WebSocket client calls those from inside socket
  * callbacks, where an exception aborts XS. This socket turns such a throw into the socket's own error
- * message, delivered from a fresh turn, so the client takes its ordinary disconnect path.
+ * message, delivered from a fresh turn, so the client takes its ordinary disconnect path. The same guard
+ * wraps the TCP socket (ws://) and the SDK's SecureSocket (wss://), which share that interface.
  */
-class GuardedSocket extends SocketBase {
-  #dead = false;
-  #client: SocketCallback | undefined;
-  /** Room freed in the send buffer: the SDK's WebSocket client ignores that message, the uplink needs it. */
-  onWritable: (() => void) | undefined;
+function guarded(Base: new (options: object) => RawSocket) {
+  return class GuardedSocket extends Base {
+    #dead = false;
+    #client: SocketCallback | undefined;
+    /** Room freed in the send buffer: the SDK's WebSocket client ignores that message, the uplink needs it. */
+    onWritable: (() => void) | undefined;
 
-  // The SDK socket calls `callback`, which the WebSocket client sets; the writable message is taken out.
-  set callback(callback: SocketCallback | undefined) {
-    this.#client = callback;
-  }
-  get callback(): SocketCallback {
-    return this.#route;
-  }
-  #route = (message: number, value?: number): void => {
-    if (message === SOCKET_WRITABLE) this.onWritable?.();
-    else this.#client?.(message, value);
-  };
-
-  /** Bytes the send buffer takes now (the SDK socket's write() with no arguments). */
-  get room(): number {
-    if (this.#dead) return 0;
-    try {
-      return super.write();
-    } catch {
-      return 0;
+    // The SDK socket calls `callback`, which the WebSocket client sets; the writable message is taken out.
+    set callback(callback: SocketCallback | undefined) {
+      this.#client = callback;
     }
-  }
-
-  override write(...data: unknown[]): number {
-    if (this.#dead) return 0;
-    try {
-      return super.write(...data);
-    } catch {
-      this.#fail();
-      return 0;
+    get callback(): SocketCallback {
+      return this.#route;
     }
-  }
+    #route = (message: number, value?: number): void => {
+      if (message === SOCKET_WRITABLE) this.onWritable?.();
+      else this.#client?.(message, value);
+    };
 
-  override read(...args: unknown[]): unknown {
-    if (!this.#dead) {
+    /** Bytes the send buffer takes now (the SDK socket's write() with no arguments; less TLS's overhead over TLS). */
+    get room(): number {
+      if (this.#dead) return 0;
       try {
-        return super.read(...args);
+        return super.write();
       } catch {
-        this.#fail();
+        return 0;
       }
     }
-    return args[0] === String ? "" : args[0] === Number ? 0 : undefined;
-  }
 
-  override close(): void {
-    const dead = this.#dead;
-    this.#dead = true;
-    if (!dead) {
+    override write(...data: unknown[]): number {
+      if (this.#dead) return 0;
       try {
-        super.close();
-      } catch {}
+        return super.write(...data);
+      } catch {
+        this.#fail();
+        return 0;
+      }
     }
-  }
 
-  #fail(): void {
-    if (this.#dead) return;
-    this.#dead = true;
-    Timer.set(() => this.callback?.(-2), 0); // -2: Socket.error
+    override read(...args: unknown[]): unknown {
+      if (!this.#dead) {
+        try {
+          return super.read(...args);
+        } catch {
+          this.#fail();
+        }
+      }
+      return args[0] === String ? "" : args[0] === Number ? 0 : undefined;
+    }
+
+    override close(): void {
+      const dead = this.#dead;
+      this.#dead = true;
+      if (!dead) {
+        try {
+          super.close();
+        } catch {}
+      }
+    }
+
+    #fail(): void {
+      if (this.#dead) return;
+      this.#dead = true;
+      Timer.set(() => this.callback?.(-2), 0); // -2: Socket.error
+    }
+  };
+}
+type GuardedSocketClass = ReturnType<typeof guarded>;
+const GuardedSocket = guarded(SocketBase);
+
+/** A WebSocket client on `Socket` (TCP, or TLS with `secure`), its events mapped to the Host's. */
+function openClient(parts: { host: string; port: number; path: string }, headers: string[], events: WebSocketEvents, Socket: GuardedSocketClass, secure: object | undefined): WebSocketHandle {
+  const client = new Client({ host: parts.host, port: parts.port, path: parts.path, headers, Socket, secure } as ConstructorParameters<typeof Client>[0]);
+  let open = true;
+  const socket = (client as unknown as { socket: InstanceType<GuardedSocketClass> }).socket;
+  socket.onWritable = () => {
+    if (open) events.onWritable?.();
+  };
+  // Over TLS the client hears "connected" only once the TLS handshake is done: watch the TCP socket under
+  // it, so that a handshake the device refused (the server's certificate) is told from no connection.
+  let tcp = false, connected = false;
+  const raw = secure ? (socket as unknown as { sock?: { callback: SocketCallback } }).sock : undefined;
+  if (raw) {
+    const inner = raw.callback;
+    raw.callback = (message: number, value?: number) => {
+      if (message === SOCKET_CONNECTED) tcp = true;
+      inner(message, value);
+    };
   }
+  client.callback = (message: number, value?: unknown) => {
+    if (!open) return;
+    if (message === Client.connect) {
+      connected = true;
+      events.onConnect?.();
+    } else if (message === Client.handshake) events.onOpen();
+    else if (message === Client.receive && typeof value === "string") events.onText(value);
+    else if (message === Client.disconnect) {
+      open = false;
+      events.onClose(tcp && !connected ? TLS_REFUSED : undefined);
+    }
+  };
+  return {
+    send(text: string): boolean {
+      if (!open) return true; // the close is reported; what was not sent stays in the store
+      if (socket.room < frameBytes(text)) return false;
+      try {
+        client.write(text);
+      } catch {
+        // The peer went away before the client noticed: a write to a dead socket throws, and an
+        // exception escaping a callback aborts XS. Report the close from a fresh turn, not from
+        // inside the caller's loop.
+        open = false;
+        try {
+          client.close();
+        } catch {}
+        Timer.set(() => events.onClose(), 0);
+      }
+      return true;
+    },
+    close() {
+      if (!open) return;
+      open = false;
+      client.close();
+    },
+  };
 }
 
 class ModdablePreferences implements PreferenceStore {
@@ -132,6 +200,11 @@ export class ModdableHost implements Host {
   /** Device clock at boot: 0 after a power-on, the clock read before sleeping (plus the sleep) after a wake. */
   #clockBase = 0;
   #main: () => void;
+  #tls: PlatformTls = new Tls();
+  /** The guarded TLS socket class, where the build has TLS. */
+  #SecureSocket: GuardedSocketClass | undefined;
+  /** The SNTP server that sets the clock before the first wss:// connection: the build's `ntp` setting. */
+  #ntp: string;
 
   /** `main` is what an emulated wake runs again (the desktop simulator cannot reboot). */
   constructor(main: () => void) {
@@ -143,6 +216,9 @@ export class ModdableHost implements Host {
     for (const key in config) if (findField(key)) manifest[key] = config[key];
     this.manifest = manifest;
     this.chip = typeof config.chip === "string" ? config.chip : "Moddable simulator";
+    this.#ntp = typeof config.ntp === "string" && config.ntp ? config.ntp : NTP_DEFAULT;
+    const secure = this.#tls.Socket;
+    if (secure) this.#SecureSocket = guarded(secure as new (options: object) => RawSocket);
   }
 
   openSerial(onBytes: (bytes: Uint8Array) => void, onWritable: () => void): SerialPort | undefined {
@@ -232,9 +308,9 @@ export class ModdableHost implements Host {
     return Power.retained(bytes);
   }
 
-  /** No TLS client in this build yet: wss:// is refused as a configuration error, not retried (docs/link.md). */
-  get tls(): boolean {
-    return false;
+  /** From the platform's `host/tls` module (docs/tls.md); wss:// is refused up front unless "ready" (docs/link.md). */
+  get tls(): TlsState {
+    return this.#tls.state;
   }
 
   get maxSleepMs(): number {
@@ -291,46 +367,34 @@ export class ModdableHost implements Host {
   }
 
   openWebSocket(url: string, headers: string[], events: WebSocketEvents): WebSocketHandle {
-    const parts = parseWebSocketUrl(url);
-    if (!parts || parts.secure) throw new Error(`cannot open ${url}`);
-    const client = new Client({ host: parts.host, port: parts.port, path: parts.path, headers, Socket: GuardedSocket } as ConstructorParameters<typeof Client>[0]);
-    let open = true;
-    const socket = (client as unknown as { socket: GuardedSocket }).socket;
-    socket.onWritable = () => {
-      if (open) events.onWritable?.();
+    const parts = parseServerUrl(url);
+    const Socket = this.#SecureSocket;
+    if (typeof parts === "string" || (parts.secure && (!Socket || this.tls !== "ready"))) throw new Error(`cannot open ${url}`);
+    if (!parts.secure) return openClient(parts, headers, events, GuardedSocket, undefined);
+    // wss://: the clock must date the server's certificate first (SNTP when it was never set).
+    const tls = this.#tls;
+    let connection: WebSocketHandle | undefined;
+    let closed = false;
+    const fail = (reason: string) => {
+      closed = true;
+      Timer.set(() => events.onClose(reason), 0); // never from inside the caller's openWebSocket
     };
-    client.callback = (message: number, value?: unknown) => {
-      if (!open) return;
-      if (message === Client.connect) events.onConnect?.();
-      else if (message === Client.handshake) events.onOpen();
-      else if (message === Client.receive && typeof value === "string") events.onText(value);
-      else if (message === Client.disconnect) {
-        open = false;
-        events.onClose();
+    tls.clockReady(this.#ntp, (error) => {
+      if (closed) return;
+      if (error) return fail(error);
+      try {
+        connection = openClient(parts, headers, events, Socket!, tls.secure());
+      } catch (e) {
+        fail(`tls: ${(e as Error).message}`); // the CA itself out of its dates, for one
       }
-    };
+    });
     return {
-      send(text: string): boolean {
-        if (!open) return true; // the close is reported; what was not sent stays in the store
-        if (socket.room < frameBytes(text)) return false;
-        try {
-          client.write(text);
-        } catch {
-          // The peer went away before the client noticed: a write to a dead socket throws, and an
-          // exception escaping a callback aborts XS. Report the close from a fresh turn, not from
-          // inside the caller's loop.
-          open = false;
-          try {
-            client.close();
-          } catch {}
-          Timer.set(() => events.onClose(), 0);
-        }
-        return true;
-      },
+      send: (text: string) => (connection ? connection.send(text) : false),
       close() {
-        if (!open) return;
-        open = false;
-        client.close();
+        if (closed) return;
+        closed = true;
+        tls.cancel();
+        connection?.close();
       },
     };
   }

@@ -4,8 +4,9 @@
  * Every state but Idle has at most one timer, its timeout, and leaving the state clears it. Time,
  * randomness, Wi-Fi and sockets come from the Host.
  */
-import { parseWebSocketUrl, type Host, type WebSocketHandle } from "../host/host";
-import { Backoff, RETRIES_EXHAUSTED } from "./backoff";
+import type { Host, WebSocketHandle } from "../host/host";
+import { deviceUrl, parseServerUrl } from "../protocol/endpoint";
+import { Backoff } from "./backoff";
 
 export const LinkState = Object.freeze({
   Idle: "Idle",
@@ -34,8 +35,6 @@ export const LinkEvent = Object.freeze({
   Quiet: "Quiet",
   /** The server refused the credentials, or the configuration cannot work: retrying will not help. */
   Rejected: "Rejected",
-  /** The attempt limit was reached. */
-  GaveUp: "GaveUp",
   RetryDue: "RetryDue",
   ConfigChanged: "ConfigChanged",
   Stop: "Stop",
@@ -81,7 +80,6 @@ export const TRANSITIONS: readonly Transition[] = Object.freeze(([
   { from: S.Online, on: E.ConfigChanged, to: S.JoiningWiFi, action: "rejoin" },
   { from: S.Backoff, on: E.RetryDue, to: S.JoiningWiFi, action: "joinWifi" },
   { from: S.Backoff, on: E.ConfigChanged, to: S.JoiningWiFi, action: "joinWifi" },
-  { from: S.Backoff, on: E.GaveUp, to: S.Suspended, action: "suspend" },
   { from: S.Suspended, on: E.RetryDue, to: S.JoiningWiFi, action: "joinWifi" },
   { from: S.Suspended, on: E.ConfigChanged, to: S.JoiningWiFi, action: "joinWifi" },
   { from: "*", on: E.Stop, to: S.Idle, action: "shutDown" },
@@ -95,8 +93,6 @@ export interface LinkSettings {
   token: string;
   backoffBase: number;
   backoffCap: number;
-  /** Failed attempts in a row before the link gives up and suspends (then starts over); 0 or absent: never. */
-  backoffLimit?: number;
   /** ms of silence while online before a `ping`; 0 or absent: no heartbeat. */
   heartbeat?: number;
   /**
@@ -123,6 +119,10 @@ export interface LinkClient {
    */
   readonly confirmed: boolean;
 }
+
+/** wss:// where the build has no TLS client (ESP8266), and where it has one but no CA to trust. */
+export const NO_TLS = "server.url: this build has no TLS for wss://, use ws://";
+export const NO_CA = "server.url: wss:// needs the server's CA certificate, config/tls/server-ca.der, in the build";
 
 export const WIFI_TIMEOUT = 20000;
 /** TCP connect, DNS included. */
@@ -164,7 +164,7 @@ export class Link {
     this.#host = host;
     this.#settings = settings;
     this.#client = client;
-    this.backoff = new Backoff(settings.backoffBase, settings.backoffCap, settings.backoffLimit ?? 0);
+    this.backoff = new Backoff(settings.backoffBase, settings.backoffCap);
   }
 
   start(): void {
@@ -183,7 +183,6 @@ export class Link {
     this.#settings = settings;
     this.backoff.base = settings.backoffBase;
     this.backoff.cap = settings.backoffCap;
-    this.backoff.maxAttempts = settings.backoffLimit ?? 0;
     const wifi = old.ssid !== settings.ssid || old.password !== settings.password;
     const server = old.url !== settings.url || old.deviceId !== settings.deviceId || old.token !== settings.token;
     if (wifi) {
@@ -223,16 +222,16 @@ export class Link {
     this.state = transition.to;
     this.#host.clearTimer(this.#timer);
     this.#timer = undefined;
-    this[transition.action]();
+    this.#run(transition.action);
     this.onTransition?.(from, event, transition.to);
   }
 
-  joinWifi(): void {
+  #joinWifi(): void {
     const settings = this.#settings;
     if (!settings.url) return this.fail(LinkEvent.Rejected, "server.url is not set");
-    const parts = parseWebSocketUrl(settings.url);
-    if (!parts) return this.fail(LinkEvent.Rejected, "server.url is not a ws:// URL with a host");
-    if (parts.secure && !this.#host.tls) return this.fail(LinkEvent.Rejected, "server.url: this build has no TLS for wss://, use ws://");
+    const parts = parseServerUrl(settings.url);
+    if (typeof parts === "string") return this.fail(LinkEvent.Rejected, `server.url ${parts}`);
+    if (parts.secure && this.#host.tls !== "ready") return this.fail(LinkEvent.Rejected, this.#host.tls === "none" ? NO_TLS : NO_CA);
     if (this.#wifiUp) return this.dispatch(LinkEvent.WifiUp);
     if (!settings.ssid) return this.fail(LinkEvent.Rejected, "wifi.ssid is not set");
     this.#arm(WIFI_TIMEOUT, LinkEvent.Timeout, "wifi join timed out");
@@ -249,11 +248,11 @@ export class Link {
     });
   }
 
-  connect(): void {
+  #connect(): void {
     const settings = this.#settings;
     this.attempts++;
     this.#arm(CONNECT_TIMEOUT, LinkEvent.Timeout, "connect timed out");
-    const url = `${settings.url.replace(/\/+$/, "")}/v1/device/${settings.deviceId}`;
+    const url = deviceUrl(settings.url, settings.deviceId);
     let socket: WebSocketHandle | undefined;
     const events = {
       onConnect: () => {
@@ -268,11 +267,11 @@ export class Link {
       onWritable: () => {
         if (socket === this.#socket && this.state === LinkState.Online) this.#client.writable();
       },
-      onClose: () => {
+      onClose: (reason?: string) => {
         if (socket !== this.#socket) return;
         this.#socket = undefined;
         const state = this.state;
-        this.#pendingError ||= state === LinkState.Connecting ? "connect failed" : state === LinkState.Handshaking ? "closed during the handshake" : "connection closed";
+        this.#pendingError ||= reason || (state === LinkState.Connecting ? "connect failed" : state === LinkState.Handshaking ? "closed during the handshake" : "connection closed");
         this.dispatch(LinkEvent.Closed);
       },
     };
@@ -285,11 +284,11 @@ export class Link {
     }
   }
 
-  handshake(): void {
+  #handshake(): void {
     this.#arm(HANDSHAKE_TIMEOUT, LinkEvent.Timeout, "handshake timed out");
   }
 
-  goOnline(): void {
+  #goOnline(): void {
     this.#pendingError = "";
     this.#confirmed = false;
     this.#listen();
@@ -301,27 +300,23 @@ export class Link {
    * frame. A ping the send buffer has no room for is not sent: a link that cannot take 12 bytes, and
    * answers nothing before the timeout, is taken for dead all the same.
    */
-  ping(): void {
+  #ping(): void {
     this.#arm(PONG_TIMEOUT, LinkEvent.Timeout, "no pong in time");
     this.#socket?.send(PING);
   }
 
-  retryLater(): void {
+  #retryLater(): void {
     this.#drop();
     if (this.#pendingError) this.lastError = this.#pendingError;
     this.#pendingError = "";
     const bound = this.backoff.bound();
     const next = this.backoff.next(this.#host.random());
-    if (next === RETRIES_EXHAUSTED) {
-      this.#pendingError = `gave up after ${this.backoff.attempt} attempts: ${this.lastError}`;
-      return this.dispatch(LinkEvent.GaveUp);
-    }
     // One line a retry: the serial console shows why, and tests read the delay and its bound.
     this.#host.log(`link: retry in ${next} ms of ${bound} (${this.lastError})`);
     this.#rest(next);
   }
 
-  suspend(): void {
+  #suspend(): void {
     this.#drop();
     this.lastError = this.#pendingError || "rejected";
     this.#pendingError = "";
@@ -331,15 +326,30 @@ export class Link {
   }
 
   /** Connection settings changed: drop what is under way and start again with the new ones. */
-  rejoin(): void {
+  #rejoin(): void {
     this.#drop();
-    this.joinWifi();
+    this.#joinWifi();
   }
 
-  shutDown(): void {
+  #shutDown(): void {
     this.#drop();
     this.#host.leaveWifi();
     this.#wifiUp = false;
+  }
+
+  /** The actions are private: only a transition of the table runs one. */
+  #run(action: LinkAction): void {
+    switch (action) {
+      case "joinWifi": return this.#joinWifi();
+      case "connect": return this.#connect();
+      case "handshake": return this.#handshake();
+      case "goOnline": return this.#goOnline();
+      case "ping": return this.#ping();
+      case "retryLater": return this.#retryLater();
+      case "suspend": return this.#suspend();
+      case "rejoin": return this.#rejoin();
+      case "shutDown": return this.#shutDown();
+    }
   }
 
   /** Takes the last error to report it once, in `hello`. */

@@ -6,22 +6,25 @@
  *   that each is read at a constant index) into a `+` chain of table lookups, one per block of 10, 10, 20 and
  *   20 readings: a read, a subtraction, a mask, a lookup and a concatenation a reading, no branch, no call. The
  *   table holds strings, so a two-character token costs what a one-character one does.
- * - A delta the table has no token for reads undefined, which `+` writes as "undefined"; a native scan finds
- *   its "un" (no token has an "n" after a "u"). The readings before it are kept, the missed one (a longer
- *   delta, a fault) goes to the careful path, a reading at a time, which hands back to a fast pass after a
- *   reading the table has.
+ * - A delta the table has no token for reads undefined, which `+` writes as "undefined": nine characters where
+ *   a token has one or two. So a pass's text shorter than its lookups + 8 holds no miss (one comparison);
+ *   a longer one is checked reading by reading against the table, which finds the first miss and where its
+ *   text starts. No token's content matters to the check. The readings before a miss are kept, the missed
+ *   one (a longer delta, a fault) goes to the careful path, a reading at a time, which hands back to a fast
+ *   pass after a reading the table has.
  * - The envelope is one concatenation (number to text is native; a template literal costs XS more).
  * A batch that wraps round the ring is first copied out straight, by native copies into a buffer kept for it.
  * The frame is one string, as the WebSocket sends it.
  *
- * Cost (`npm run bench`): 1,143 units a batch of 60, 19.05 a reading (423 a batch of 10, 271 of 1). 840 of
+ * Cost (`npm run bench`): 1,168 units a batch of 60, 19.47 a reading (436 a batch of 10, 271 of 1); the miss
+ * check costs 25 of them at 60 (the search for "un" it replaced cost less, and proved nothing). 840 of
  * them are the lookups, 14 a reading, the least a lookup costs in XS: the typed-array read 5 (four bytecodes
  * and its getter's unit), keeping the value for the next delta 1, the subtraction 2, the mask 2 (a negative
  * key is interned as a property name, for good, on a typed array as on an object: measured), the lookup 3,
  * the `+` 1. The bench's XS compiles with line information, a unit each time a new source line runs; esbuild,
  * the bench's bundler, prints a `+` chain on one line, so the lookups pay none (String.fromCharCode calls, one
  * argument a line, paid ~60 at 60, and 6 a call). Fixed, ~300: the bench's call and text() ~59, the checks
- * and the set-up before a pass ~75, the view ~28, the blocks ~40, the scan and the end of the pass ~40, the
+ * and the set-up before a pass ~75, the view ~28, the blocks ~40, the miss check and the end of the pass ~65, the
  * envelope ~54. Each block starts from "" (2 units) so that its pieces are short-lived strings of at most 20
  * readings, not of the whole pass.
  * A miss costs more than the pass it is in: the readings before it are counted again by their tokens' lengths
@@ -101,7 +104,10 @@ function zigzagToken(zigzag: number): string {
 const TOKEN: Readonly<Record<number, string | undefined>> = (() => {
   const table: Record<number, string> = {};
   for (let delta = -TABLE_DELTA; delta < TABLE_DELTA; delta++) {
-    table[delta & DELTA_KEY] = delta >= -16 && delta < 16 ? CHARS[delta < 0 ? -2 * delta - 1 : 2 * delta] : longToken(delta);
+    const token = delta >= -16 && delta < 16 ? CHARS[delta < 0 ? -2 * delta - 1 : 2 * delta] : longToken(delta);
+    // The miss check counts on it (built once, preloaded in flash on the boards).
+    if (token.length > 2) throw new Error("a table token is longer than 2 characters");
+    table[delta & DELTA_KEY] = token;
   }
   return Object.freeze(table);
 })();
@@ -111,6 +117,9 @@ function firstNumeric(values: Int16Array, start: number, end: number): number {
   for (let j = start; j < end; j++) if (values[j] >= FAULT_LIMIT) return values[j];
   return 0;
 }
+
+/** Characters `+` writes for a lookup the table misses (String(undefined)); a token has one or two. */
+const MISS_TEXT = 9;
 
 /** Worst case for `bytes()`: a fault or a 4-character delta per reading, plus the envelope. */
 const ENVELOPE_BYTES = 160;
@@ -178,7 +187,23 @@ export class BatchEncoder {
               TOKEN[(c = r[56]) - p & DELTA_KEY] + TOKEN[(p = r[57]) - c & DELTA_KEY] + TOKEN[(c = r[58]) - p & DELTA_KEY] + TOKEN[(p = r[59]) - c & DELTA_KEY];
           }
         }
-        const miss = s.indexOf("un");
+        // The miss check. A token is one or two characters and a lookup the table misses writes "undefined"
+        // (MISS_TEXT characters), so a text shorter than MISS_TEXT − 1 characters over one a lookup holds no
+        // miss. Otherwise each reading is looked up again, up to the first the table has no token for; `at`
+        // counts the characters before it.
+        const lookups = left <= 10 ? 10 : left <= 20 ? 20 : left <= 40 ? 40 : SPAN;
+        let miss = -1, at = 0;
+        if (s.length >= lookups + MISS_TEXT - 1) {
+          let token: string | undefined;
+          for (let k = 0, span = left < SPAN ? left : SPAN, q = from; k < span; q = r[k++]) {
+            if ((token = TOKEN[r[k] - q & DELTA_KEY]) === undefined) {
+              miss = k;
+              c = q;
+              break;
+            }
+            at += token.length;
+          }
+        }
         if (miss < 0) {
           if (left >= SPAN) {
             // All SPAN readings taken: `p` holds the last of them.
@@ -187,17 +212,14 @@ export class BatchEncoder {
             continue;
           }
           // The readings past the batch end made an "A" each, last.
-          const past = (left <= 10 ? 10 : left <= 20 ? 20 : left <= 40 ? 40 : SPAN) - left;
+          const past = lookups - left;
           v += past ? s.slice(0, s.length - past) : s;
           break;
         }
-        // A miss: the readings before it are kept, counted by their tokens' lengths (one or two characters); the
-        // careful path takes the missed one. The reading before it is numeric: one the pass wrote, or the careful
-        // path's last.
-        let k = 0, at = 0;
-        for (c = from; at < miss; c = r[k++]) at += (TOKEN[r[k] - c & DELTA_KEY] as string).length;
-        v += s.slice(0, miss);
-        j += k;
+        // A miss: the readings before it are kept, the careful path takes the missed one. The reading before it
+        // is numeric (`c`): one the pass wrote, or the careful path's last.
+        v += s.slice(0, at);
+        j += miss;
         p = c;
       }
       // Careful path, a reading at a time, back to a fast pass after a reading the table has. Faults leave `p`

@@ -13,9 +13,9 @@ import type { LinkClient, LinkEventName } from "../link/link";
 import { LinkEvent } from "../link/link";
 import { BatchEncoder, type BatchHeader } from "../protocol/batch";
 import { ReadingStore, type Slice } from "../store/readings";
+import { PROTOCOL_VERSION } from "../protocol/endpoint";
 import { AckWindow } from "./ack-window";
 
-export const PROTOCOL_VERSION = 1;
 const WINDOW = 4;
 /**
  * Frames waiting for room in the socket's send buffer, in order: the hello, one batch, and cfgack replies.

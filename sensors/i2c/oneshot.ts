@@ -18,26 +18,9 @@ import { Fault, faultValue } from "../../modules/protocol/values";
 import type { TimerHandle } from "../../modules/host/host";
 import type { ProbeTimers, Quantity, SampleCallback, TemperatureProbe } from "../probe";
 import { FaultCounter, SampleInProgress } from "../faults";
+import type { SMBusClass, SMBusDevice, SMBusOptions } from "../probe-io";
 
-/** The part of the ECMA-419 SMBus class the drivers use (typings/embedded_io/smbus.d.ts, i2c.d.ts). */
-export interface SMBusDevice {
-  readUint16(register: number, bigEndian?: boolean): number;
-  writeUint16(register: number, value: number, bigEndian?: boolean): void;
-  /** Plain I2C (SMBus extends I2C), for chips driven by commands rather than registers (SHT4x): fills `buffer`. */
-  read(buffer: Uint8Array): number | void;
-  write(buffer: Uint8Array): void;
-  close(): void;
-}
-
-export interface SMBusOptions {
-  address: number;
-  hz: number;
-  data?: number;
-  clock?: number;
-  port?: number;
-}
-
-export type SMBusClass = new (options: SMBusOptions) => SMBusDevice;
+export type { SMBusClass, SMBusDevice, SMBusOptions };
 
 /** `options.sensor`: the SMBus class and its constructor options (pins from config/boards). */
 export interface I2CSensor {

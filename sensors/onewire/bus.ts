@@ -13,16 +13,9 @@
  *   reversed (CRC first) on ESP32, where the esp-idf onewire_bus component yields a uint64 that the module
  *   byte-swaps. `wireOrder` undoes that by checking the CRC, so ROM identity is the same on every board.
  */
+import type { OneWireBus } from "../probe-io";
 
-export interface OneWireBus {
-  /** Reset pulse; true when at least one device answered with a presence pulse. */
-  reset(): boolean;
-  /** Writes one byte, least significant bit first. */
-  write(byte: number): void;
-  read(count: number): ArrayBuffer | Uint8Array;
-  /** Every ROM on the bus, in the platform's byte order (see `wireOrder`). */
-  search(): readonly (ArrayBuffer | Uint8Array)[];
-}
+export type { OneWireBus };
 
 /** Bit-level access to the wire: what a bit-banged master or a simulated bus offers. */
 export interface OneWireBitLink {

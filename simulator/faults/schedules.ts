@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { FaultDevice, type FaultServer, delivery } from "./rig";
 import { PONG_TIMEOUT, WIFI_TIMEOUT } from "../../modules/link/link";
+import { Backoff, OUTAGE_CAP } from "../../modules/link/backoff";
 
 const SECOND = 1000, MINUTE = 60 * SECOND, HOUR = 60 * MINUTE, DAY = 24 * HOUR;
 export const SAMPLE_S = 300;
@@ -81,7 +82,10 @@ export function place(draw: ScheduleDraw, boot: number): { faults: Placed[]; hor
     const length = !windowed ? 0 : f.kind === "wifi" && f.long === 0 ? 40 * HOUR + (f.minutes % 8) * HOUR : f.minutes * MINUTE;
     const end = start + length;
     const notice = f.kind === "half-open" ? HEARTBEAT_S * SECOND + PONG_TIMEOUT : f.kind === "delay" ? PHASE + DELAYS[f.param % DELAYS.length] : PHASE;
-    const backBy = (f.kind === "half-open" ? start : end) + notice + cap + HANDSHAKE;
+    // A long outage grows the backoff's cap (modules/link/backoff.ts) to a quarter of the delays waited,
+    // which never add up to more than the outage's length.
+    const grown = Math.max(cap, Math.min(OUTAGE_CAP, Math.floor(length / 4)));
+    const backBy = (f.kind === "half-open" ? start : end) + notice + grown + HANDSHAKE;
     if (backBy + 10 * MINUTE > horizon) break;
     faults.push({ kind: f.kind, start, end, param: f.param, backBy });
     free = backBy + 5 * MINUTE;
@@ -178,13 +182,17 @@ export class Run {
   checkBackoff(): number {
     const hellos = this.device.record.hellos;
     let previous: { at: number; bound: number } | undefined;
+    const model = new Backoff(this.base, this.cap);
     const retries = this.device.retries();
     for (const retry of retries) {
       const where = `${this.describe()}\nretry at ${retry.at}: ${retry.delay} of ${retry.bound} (${retry.reason})`;
-      assert.ok(retry.delay >= 0 && retry.delay < retry.bound && retry.bound <= this.cap, where);
+      assert.ok(retry.delay >= 0 && retry.delay < retry.bound && retry.bound <= Math.max(this.cap, OUTAGE_CAP), where);
       const confirmedSince = previous === undefined || hellos.some((h) => h > previous!.at && h <= retry.at);
-      const doubled = previous !== undefined && retry.bound === Math.min(this.cap, previous.bound * 2);
-      assert.ok(doubled || (retry.bound === this.base && confirmedSince), `${where}: bound after ${previous?.bound}`);
+      // The bounds are the backoff's own, attempt after attempt; they start over at base only after a hello.
+      if (retry.bound === this.base && confirmedSince) model.reset();
+      assert.equal(retry.bound, model.bound(), `${where}: bound after ${previous?.bound}, attempt ${model.attempt}`);
+      model.attempt++;
+      model.waited += retry.delay;
       previous = retry;
       const next = this.device.events.slice(retry.seq + 1).find((e) => e.kind === "join" || e.kind === "connect");
       if (next) assert.equal(next.at, retry.at + retry.delay, `${where}: the next attempt came ${next.at - retry.at} ms later`);

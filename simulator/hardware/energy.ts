@@ -46,6 +46,11 @@ export const BOOT_MS = 100;
 export const HANDSHAKE_MS = 40;
 /** One frame out or in, with its TCP acknowledgement. */
 export const FRAME_MS = 5;
+/**
+ * A TLS handshake (wss://) on ESP32: ~1.2 s (micropython-esp32 #131, measured). Not simulated (the
+ * simulator's sockets are plain): the power benchmark adds it to each radio wake as an estimate.
+ */
+export const TLS_HANDSHAKE_MS = 1200;
 
 export class EnergyMeter {
   /** ms spent in each phase. */

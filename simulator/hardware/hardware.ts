@@ -20,6 +20,7 @@ import { Trace } from "./trace";
 import { Radio } from "./wifi";
 import { BOOT_MS, EnergyMeter } from "./energy";
 import { mulberry32 as generator } from "./random";
+import type { Board } from "./board";
 
 export interface HardwareOptions {
   id: string;
@@ -46,7 +47,7 @@ const RETAINED_BYTES: Record<Platform, number> = { esp32: 4096, esp8266: 472, li
 const MAX_SLEEP_MS: Record<Platform, number> = { esp32: 0x7fffffff, esp8266: 3600000, lin: 0x7fffffff };
 
 
-export class Hardware {
+export class Hardware implements Board {
   readonly id: string;
   readonly clock: Clock;
   readonly seed: number;

@@ -16,7 +16,7 @@
  */
 import { connect as tcpConnect, isIP, type NetConnectOpts, type Socket } from "node:net";
 import { WebSocket } from "ws";
-import type { Hardware } from "./hardware";
+import type { Board } from "./board";
 import type { Platform } from "./preferences";
 import { HANDSHAKE_MS } from "./energy";
 
@@ -40,7 +40,7 @@ const MAX_MESSAGE = 65535;
 const frameSize = (payload: number) => payload + (payload < 126 ? 6 : 8);
 
 export class Connection {
-  #hardware: Hardware;
+  #hardware: Board;
   #deliver: ClientCallback;
   #ws: WebSocket | undefined;
   /** "closed" once disconnect was reported or the firmware closed it: nothing more is delivered. */
@@ -51,7 +51,7 @@ export class Connection {
   /** Room freed in the send buffer (the SDK socket's writable message); the simulated client sets it. */
   onWritable: (() => void) | undefined;
 
-  constructor(hardware: Hardware, network: Network, options: ClientOptions, deliver: ClientCallback, refuse: boolean, failAfterMs = 0) {
+  constructor(hardware: Board, network: Network, options: ClientOptions, deliver: ClientCallback, refuse: boolean, failAfterMs = 0) {
     this.#hardware = hardware;
     this.#network = network;
     this.#deliver = deliver;
@@ -184,10 +184,10 @@ export class Network {
   #sendBufferBytes: number | undefined;
   /** How long the peer's TCP takes to acknowledge a write, freeing its bytes (a round trip), ms. */
   ackDelayMs = 20;
-  #hardware: Hardware;
+  #hardware: Board;
   #open = new Set<Connection>();
 
-  constructor(hardware: Hardware) {
+  constructor(hardware: Board) {
     this.#hardware = hardware; // its platform is set after its parts are made: read it when needed
   }
 

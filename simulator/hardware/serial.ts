@@ -6,7 +6,7 @@
  * read what the device wrote.
  */
 import type { ClockTimer } from "./clock";
-import type { Hardware } from "./hardware";
+import type { Board } from "./board";
 
 /** ESP32 UART transmit FIFO. */
 const TX_FIFO = 128;
@@ -22,14 +22,14 @@ export class SerialPort {
   readonly written: number[] = [];
   /** Hears each write as it happens (the CLI prints it). */
   onOutput: ((bytes: Uint8Array) => void) | undefined;
-  #hardware: Hardware;
+  #hardware: Board;
   #open: SerialOptions | undefined;
   #baud = 115200;
   #input: number[] = [];
   #queued = 0;
   #drain: ClockTimer | undefined;
 
-  constructor(hardware: Hardware) {
+  constructor(hardware: Board) {
     this.#hardware = hardware;
   }
 

@@ -5,7 +5,7 @@
  * `clear` of a cleared or fired one-shot timer does nothing; `schedule` of one throws.
  */
 import type { ClockTimer } from "./clock";
-import type { Hardware } from "./hardware";
+import type { Board } from "./board";
 
 /** The handle the firmware holds. */
 export class DeviceTimer {
@@ -29,9 +29,9 @@ function ms(value: unknown): number {
 }
 
 export class DeviceTimers {
-  #hardware: Hardware;
+  #hardware: Board;
 
-  constructor(hardware: Hardware) {
+  constructor(hardware: Board) {
     this.#hardware = hardware;
   }
 

@@ -43,13 +43,16 @@ function address(host: string | undefined, port: number | undefined): string {
 
 export class Traffic {
   readonly limitMs: number;
+  #now: () => number;
   #ends = new Set<End>();
   #byKey = new Map<string, End>();
   #idle: IdleCheck[] = [];
   #touched = true;
 
-  constructor(limitMs: number) {
+  /** `now`: real time in ms, which the limit is measured on. */
+  constructor(limitMs: number, now: () => number = () => performance.now()) {
     this.limitMs = limitMs;
+    this.#now = now;
   }
 
   /** Connections followed, open or not yet seen closed at both ends. */
@@ -87,13 +90,13 @@ export class Traffic {
 
   async settle(): Promise<void> {
     if (this.#ends.size === 0 && this.#idle.length === 0) return;
-    const deadline = performance.now() + this.limitMs;
+    const deadline = this.#now() + this.limitMs;
     await turn();
     if (!this.#touched && (await this.#idleNow(deadline))) return;
     for (let steady = 0; steady < STEADY_TURNS; ) {
       steady = this.#quiet() && (await this.#idleNow(deadline)) ? steady + 1 : 0;
       if (steady === STEADY_TURNS) break;
-      if (performance.now() > deadline)
+      if (this.#now() > deadline)
         throw new Error(`simulated network did not settle within ${this.limitMs} ms: ${this.describe() || "a server is not idle"}`);
       await turn();
     }
@@ -144,7 +147,7 @@ export class Traffic {
       if (result === false) return false;
       if (result === true || result === undefined) continue;
       let timer: NodeJS.Timeout | undefined;
-      const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), Math.max(0, deadline - performance.now()))));
+      const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), Math.max(0, deadline - this.#now()))));
       const done = await Promise.race([Promise.resolve(result).then(() => true), late]);
       clearTimeout(timer);
       if (!done) return false;

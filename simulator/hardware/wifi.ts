@@ -5,7 +5,7 @@
  * and channel skips the scan. Tests may change the access point, the delays, or drop the link.
  */
 import type { ClockTimer } from "./clock";
-import type { Hardware } from "./hardware";
+import type { Board } from "./board";
 
 export type WifiMessage = "connect" | "gotIP" | "lostIP" | "disconnect";
 
@@ -58,13 +58,13 @@ export class Radio {
   /** Joins so far, and those that skipped the scan. */
   joins = 0;
   fastJoins = 0;
-  #hardware: Hardware;
+  #hardware: Board;
   #station: Station | undefined;
   #step: ClockTimer | undefined;
   #joined: AccessPoint | undefined;
   #ssid = "";
 
-  constructor(hardware: Hardware) {
+  constructor(hardware: Board) {
     this.#hardware = hardware;
   }
 

@@ -7,7 +7,7 @@
 import type { AnalogInput } from "../../sensors/ntc/ntc";
 import type { SMBusDevice, SMBusOptions } from "../../sensors/i2c/oneshot";
 import { BitBangOneWire, type OneWireBus } from "../../sensors/onewire/bus";
-import type { Closable, ProbeIo } from "../../sensors/probe";
+import type { Closable, ProbeIo } from "../../sensors/probe-io";
 import type { AnalogModel, BoardIo } from "../hardware/io";
 import { hardware } from "./hardware";
 

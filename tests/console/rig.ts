@@ -21,6 +21,10 @@ export class FakePort implements SerialPort {
     this.writable -= bytes.length;
     for (let i = 0; i < bytes.length; i++) this.bytes.push(bytes[i]);
   }
+  closed = false;
+  close() {
+    this.closed = true;
+  }
   /** Everything written since the last take, as bytes. */
   take(): number[] {
     const bytes = this.bytes;

@@ -8,11 +8,13 @@
  * - no reading lost while the store had room: every reading sampled is stored, except exactly as many as
  *   the device reports its store dropped on overflow (store.drop in its last hello);
  * - no reading stored twice, and each stored value is the one sampled;
- * - every backoff delay lies under its bound, the bounds double from base to cap and start over only
- *   after a session the server confirmed, and the next attempt comes exactly when the delay said;
+ * - every backoff delay lies under its bound, the bounds are the backoff's (replayed from the logged
+ *   delays: doubling from base to cap, the cap growing in a long outage) and start over only after a
+ *   session the server confirmed, and the next attempt comes exactly when the delay said;
  * - an outage of d ms costs at most ramp + 1 + 3·d/cap + 10 connection attempts (full jitter averages
  *   cap/2 a delay once the ramp is climbed: 2·d/cap expected, and 3·d/cap is many deviations out);
- * - the device is back online no later than cap + one handshake after the fault ends, plus the time the
+ * - the device is back online no later than the cap (grown: at most a quarter of the fault's length, up
+ *   to 15 min) + one handshake after the fault ends, plus the time the
  *   phase it was in may take to notice (the longest phase timeout; for a half-open connection, the
  *   heartbeat and its pong timeout, counted from when it struck; for a delay, the delay).
  * A failure prints fast-check's seed and path. Replay: FAULTS_SEED=<seed> FAULTS_PATH=<path> npx tsx --test

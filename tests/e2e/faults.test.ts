@@ -8,6 +8,7 @@ import { connect } from "node:net";
 import { after, before, test } from "node:test";
 import { FaultDevice, FaultServer, delivery, type FaultDeviceOptions } from "../../simulator/faults/rig";
 import { HANDSHAKE_TIMEOUT, PONG_TIMEOUT, SUSPEND_RETRY, WIFI_TIMEOUT } from "../../modules/link/link";
+import { Backoff, OUTAGE_CAP } from "../../modules/link/backoff";
 
 const SECOND = 1000, MINUTE = 60 * SECOND, HOUR = 60 * MINUTE;
 /** A Wi-Fi join (scan, association, DHCP) and the upgrade: the simulated radio takes 2 s. */
@@ -53,17 +54,27 @@ function assertDelivered(device: FaultDevice, slack = 6 * MINUTE, tolerance = SE
   assert.equal(report.stored, report.sampled);
 }
 
-/** Every logged backoff delay lies under its bound, bounds double from base to cap, and the retry came on time. */
+/**
+ * Every logged backoff delay lies under its bound, the bounds are the backoff's (doubling from base to cap,
+ * the cap growing in a long outage), starting over only at base, and the retry came on time.
+ */
 function assertBackoff(device: FaultDevice): void {
-  let previous = 0;
+  const model = new Backoff(BASE, CAP);
   for (const retry of device.retries()) {
     assert.ok(retry.delay >= 0 && retry.delay < retry.bound, `delay ${retry.delay} under bound ${retry.bound}`);
-    assert.ok(retry.bound <= CAP, `bound ${retry.bound} within the cap`);
-    assert.ok(retry.bound === BASE || retry.bound === Math.min(CAP, previous * 2), `bound ${retry.bound} after ${previous}`);
-    previous = retry.bound;
+    assert.ok(retry.bound <= OUTAGE_CAP, `bound ${retry.bound} within the outage cap`);
+    if (retry.bound === BASE) model.reset();
+    assert.equal(retry.bound, model.bound(), `bound ${retry.bound} at attempt ${model.attempt}`);
+    model.attempt++;
+    model.waited += retry.delay;
     const next = device.events.slice(retry.seq + 1).find((e) => e.kind === "join" || e.kind === "connect");
     if (next) assert.equal(next.at, retry.at + retry.delay, "the next attempt came when the delay said");
   }
+}
+
+/** The bound of the last backoff delay: the cap, or more once a long outage has grown it. */
+function lastBound(device: FaultDevice): number {
+  return Math.max(CAP, device.retries().at(-1)?.bound ?? 0);
 }
 
 /** The device said hello again no later than `by` ms after `from` (default now), and is online. */
@@ -103,9 +114,12 @@ test("the server down for an hour: bounded attempts, back within cap + a handsha
   // Full jitter: ~log2(cap/base) attempts up the ramp, then one per cap/2 on average.
   const bound = Math.ceil(Math.log2(CAP / BASE)) + 1 + (3 * HOUR) / CAP + 10;
   assert.ok(attempts <= bound, `${attempts} attempts in an hour of outage, bound ${bound}`);
-  assert.ok(attempts >= HOUR / CAP, `${attempts} attempts: it kept trying`);
+  assert.ok(attempts >= HOUR / OUTAGE_CAP, `${attempts} attempts: it kept trying`);
+  // An hour of failing has grown the cap: back within the bound of the last delay, plus a handshake.
+  const grown = device.retries().at(-1)!.bound;
+  assert.ok(grown > CAP && grown <= OUTAGE_CAP, `cap grown to ${grown}`);
   device.proxy.up();
-  await backWithin(device, CAP + HANDSHAKE);
+  await backWithin(device, grown + HANDSHAKE);
   await run(10 * MINUTE);
   assertDelivered(device);
   assertBackoff(device);
@@ -233,7 +247,8 @@ test("DNS fails for 20 minutes: each attempt fails at the lookup, backs off, and
   assert.ok(device.retries().length >= 5, "kept retrying");
   assert.equal(device.proxy.accepted, 1, "no connection reached the proxy");
   device.dnsDown = false;
-  await backWithin(device, CAP + HANDSHAKE);
+  // 20 minutes of failing grew the cap: back within the last delay's bound and a handshake.
+  await backWithin(device, lastBound(device) + HANDSHAKE);
   await run(10 * MINUTE);
   assertDelivered(device);
   assertBackoff(device);
@@ -251,7 +266,7 @@ test("Wi-Fi: the access point gone for 20 minutes, then a join that never comple
   assert.ok(joins >= 5, `${joins} joins tried`);
   assert.ok(device.retries().every((r) => r.reason === "wifi disconnected" || r.reason === "connection closed"), "wifi reasons");
   radio.accessPoint = ap;
-  await backWithin(device, CAP + HANDSHAKE);
+  await backWithin(device, lastBound(device) + HANDSHAKE);
   radio.associateMs = 10 * HOUR; // the access point answers no more
   radio.drop();
   await run(WIFI_TIMEOUT + CAP);

@@ -209,7 +209,11 @@ test("random bytes and over-long lines on the terminal neither crash the firmwar
   await r.clock.advance(2000); // any half Improv packet is abandoned
 
   // The console still answers, nothing was saved, and the device kept streaming.
-  await r.type("\x03"); // Ctrl-C: abandon whatever half line the noise left
+  // Ctrl-C: abandon whatever half line the noise left. Its answer ends the output in order, so once it is
+  // here nothing of the noise's echo can still arrive inside the next command's answer.
+  r.terminal.clear();
+  await r.type("\x03");
+  await r.until("the prompt after Ctrl-C", () => r.terminal.output.toString("utf8").endsWith("^C\r\n> "));
   const status = await r.command("status");
   assert.match(status, /\r\n {2}sample\.interval = 30\r\n/);
   assert.equal(JSON.stringify(r.dev.hardware.preferences), saved);

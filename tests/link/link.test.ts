@@ -63,29 +63,86 @@ function reach(state: LinkStateName) {
   return rig;
 }
 
-test("every transition names a known state, event and action", () => {
-  const states = Object.values(LinkState) as string[];
-  const link = setup().link as unknown as Record<string, unknown>;
-  for (const t of TRANSITIONS) {
-    assert.ok(t.from === "*" || states.includes(t.from), t.from);
-    assert.ok(states.includes(t.to), t.to);
-    assert.ok((Object.values(LinkEvent) as string[]).includes(t.on), t.on);
-    assert.equal(typeof link[t.action], "function", t.action);
+/**
+ * The transition table, written out (docs/link.md draws the same): state, event, next state, action. The
+ * link's TRANSITIONS must be exactly this, and the link must do what each row says.
+ */
+const EXPECTED_ROWS: readonly (readonly [string, string, string, string])[] = [
+  ["Idle", "Start", "JoiningWiFi", "joinWifi"],
+  ["JoiningWiFi", "WifiUp", "Connecting", "connect"],
+  ["JoiningWiFi", "WifiDown", "Backoff", "retryLater"],
+  ["JoiningWiFi", "Timeout", "Backoff", "retryLater"],
+  ["JoiningWiFi", "Rejected", "Suspended", "suspend"],
+  ["JoiningWiFi", "ConfigChanged", "JoiningWiFi", "rejoin"],
+  ["Connecting", "Connected", "Handshaking", "handshake"],
+  ["Connecting", "Opened", "Online", "goOnline"],
+  ["Connecting", "Closed", "Backoff", "retryLater"],
+  ["Connecting", "Timeout", "Backoff", "retryLater"],
+  ["Connecting", "WifiDown", "Backoff", "retryLater"],
+  ["Connecting", "Rejected", "Suspended", "suspend"],
+  ["Connecting", "ConfigChanged", "JoiningWiFi", "rejoin"],
+  ["Handshaking", "Opened", "Online", "goOnline"],
+  ["Handshaking", "Closed", "Backoff", "retryLater"],
+  ["Handshaking", "Timeout", "Backoff", "retryLater"],
+  ["Handshaking", "WifiDown", "Backoff", "retryLater"],
+  ["Handshaking", "Rejected", "Suspended", "suspend"],
+  ["Handshaking", "ConfigChanged", "JoiningWiFi", "rejoin"],
+  ["Online", "Quiet", "Online", "ping"],
+  ["Online", "Closed", "Backoff", "retryLater"],
+  ["Online", "Timeout", "Backoff", "retryLater"],
+  ["Online", "WifiDown", "Backoff", "retryLater"],
+  ["Online", "Rejected", "Suspended", "suspend"],
+  ["Online", "ConfigChanged", "JoiningWiFi", "rejoin"],
+  ["Backoff", "RetryDue", "JoiningWiFi", "joinWifi"],
+  ["Backoff", "ConfigChanged", "JoiningWiFi", "joinWifi"],
+  ["Suspended", "RetryDue", "JoiningWiFi", "joinWifi"],
+  ["Suspended", "ConfigChanged", "JoiningWiFi", "joinWifi"],
+  ["*", "Stop", "Idle", "shutDown"],
+];
+const STATES = ["Idle", "JoiningWiFi", "Connecting", "Handshaking", "Online", "Backoff", "Suspended"] as const;
+const EVENTS = ["Start", "WifiUp", "WifiDown", "Connected", "Opened", "Closed", "Timeout", "Quiet", "Rejected", "RetryDue", "ConfigChanged", "Stop"] as const;
+
+test("the link's table is the written-out table, row for row", () => {
+  assert.deepEqual(TRANSITIONS.map((t) => [t.from, t.on, t.to, t.action]), EXPECTED_ROWS);
+  assert.deepEqual(Object.values(LinkState), STATES);
+  assert.deepEqual(Object.values(LinkEvent), EVENTS);
+});
+
+/** Sends `event` the way its source would (ConfigChanged comes from new settings). */
+function send(link: Link, event: string): void {
+  if (event === "ConfigChanged") link.configure({ ...settings, token: "changed" });
+  else link.dispatch(event as (typeof EVENTS)[number]);
+}
+
+test("the table row by row: each (state, event) leads where the written-out row says", () => {
+  for (const [from, on, to] of EXPECTED_ROWS) {
+    for (const state of from === "*" ? STATES : [from as LinkStateName]) {
+      const { link, path } = reach(state);
+      path.length = 0;
+      send(link, on);
+      // The row's transition is the first taken; an action may go on by itself (joining with Wi-Fi already up
+      // goes straight to Connecting).
+      assert.equal(path[0], `${state} -${on}-> ${to}`, `${state} on ${on}`);
+    }
   }
 });
 
-test("the table row by row: each (state, event) leads where the table says", () => {
-  for (const t of TRANSITIONS) {
-    const froms = t.from === "*" ? (Object.values(LinkState) as LinkStateName[]) : [t.from];
-    for (const from of froms) {
-      const { link } = reach(from);
-      if (t.on === LinkEvent.ConfigChanged) link.configure({ ...settings, token: "changed" });
-      else link.dispatch(t.on);
-      // An action may go on by itself: joining with Wi-Fi already up goes straight to Connecting.
-      const expected: string[] = t.to === LinkState.JoiningWiFi ? [LinkState.JoiningWiFi, LinkState.Connecting] : [t.to];
-      assert.ok(expected.includes(link.state), `${from} -${t.on}-> ${t.to}: now ${link.state}`);
+test("an event a state has no row for changes nothing", () => {
+  for (const state of STATES) {
+    for (const event of EVENTS) {
+      if (EXPECTED_ROWS.some(([from, on]) => on === event && (from === state || from === "*"))) continue;
+      const { link, path } = reach(state);
+      path.length = 0;
+      send(link, event);
+      assert.deepEqual(path, [], `${state} on ${event}`);
+      assert.equal(link.state, state, `${state} on ${event}`);
     }
   }
+});
+
+test("the actions are not methods anyone can call: only a transition runs one", () => {
+  const link = setup().link as unknown as Record<string, unknown>;
+  for (const action of new Set(EXPECTED_ROWS.map((row) => row[3]))) assert.equal(link[action], undefined, action);
 });
 
 test("events a state has no row for are ignored", () => {
@@ -285,8 +342,9 @@ test("suspended, the link still tries again after a long wait", () => {
 test("configuration errors are rejections, not retry loops: no URL, an unusable URL, no SSID", () => {
   for (const [overrides, reason] of [
     [{ url: "" }, "server.url is not set"],
-    [{ url: "http://example.com" }, "server.url is not a ws:// URL with a host"],
-    [{ url: "ws://:80" }, "server.url is not a ws:// URL with a host"],
+    [{ url: "http://example.com" }, "server.url must start with ws:// or wss://"],
+    [{ url: "ws://:80" }, "server.url has no host"],
+    [{ url: "ws://example.com/?a=1" }, "server.url must not have a query (?) or a fragment (#)"],
     [{ ssid: "" }, "wifi.ssid is not set"],
     [{ url: "wss://example.com" }, "server.url: this build has no TLS for wss://, use ws://"],
   ] as [Partial<LinkSettings>, string][]) {
@@ -308,6 +366,29 @@ test("wss:// on a build without TLS: suspended with the reason, one check an hou
   assert.equal(host.sockets.length, 0);
   const checks = host.logs.filter((line) => line.startsWith("link: suspended")).length;
   assert.ok(checks >= 1 && checks <= 4, `${checks} checks in 3 suspension periods`);
+});
+
+test("wss:// on a build with TLS but no CA certificate: suspended with the reason, no radio", () => {
+  const { host, link } = setup({ url: "wss://example.com:8443" });
+  host.tls = "no-ca";
+  link.start();
+  assert.equal(link.state, LinkState.Suspended);
+  assert.equal(link.lastError, "server.url: wss:// needs the server's CA certificate, config/tls/server-ca.der, in the build");
+  assert.equal(host.wifiJoins.length, 0);
+  assert.equal(host.sockets.length, 0);
+});
+
+test("wss:// on a build with TLS and its CA: connects; a close with a reason (a refused handshake, no clock) backs off with that reason", () => {
+  const { host, link } = setup({ url: "wss://example.com:8443" });
+  host.tls = "ready";
+  link.start();
+  assert.equal(link.state, LinkState.Connecting);
+  assert.equal(host.sockets.length, 1);
+  assert.match(host.sockets[0].url, /^wss:\/\/example\.com:8443\/v1\/device\//);
+  host.sockets[0].events.onClose("tls: the clock is not set (no answer from pool.ntp.org in 8 s)");
+  assert.equal(link.state, LinkState.Backoff);
+  assert.equal(link.lastError, "tls: the clock is not set (no answer from pool.ntp.org in 8 s)");
+  assert.match(host.logs.at(-1)!, /^link: retry in \d+ ms of \d+ \(tls: the clock is not set/);
 });
 
 test("a refused Wi-Fi password backs off once, and suspends when refused again", () => {
@@ -332,22 +413,6 @@ test("Wi-Fi lost while online backs off and joins again", () => {
   assert.equal(link.lastError, "wifi disconnected");
   host.advance(host.nextTimer()!);
   assert.equal(host.wifiJoins.length, 2);
-});
-
-test("an attempt limit gives up into Suspended, then starts the ramp over", () => {
-  const { host, link } = setup({ backoffLimit: 3 });
-  link.start();
-  for (let i = 0; i < 3; i++) {
-    host.socket!.events.onClose();
-    assert.equal(link.state, LinkState.Backoff);
-    host.advance(host.nextTimer()!);
-  }
-  host.socket!.events.onClose();
-  assert.equal(link.state, LinkState.Suspended);
-  assert.equal(link.lastError, "gave up after 3 attempts: connect failed");
-  assert.equal(link.backoff.attempt, 0);
-  host.advance(SUSPEND_RETRY);
-  assert.equal(link.state, LinkState.Connecting);
 });
 
 test("new server or credentials reconnect at once; other changes leave a healthy link alone", () => {

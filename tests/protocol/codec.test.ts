@@ -149,3 +149,34 @@ test("a fault after a fall by 64 a reading to just above the fault codes is writ
     }
   }
 });
+
+test("the miss check finds a step the table has no token for at any place in a pass, after one- or two-character tokens", () => {
+  const encoder = new BatchEncoder(120);
+  for (const step of [1, 40]) {
+    for (const jump of [65, -65, 1000, "fault"] as const) {
+      for (let at = 0; at < 70; at++) {
+        const values: number[] = [];
+        let t = 2000;
+        for (let k = 0; k < 80; k++) {
+          if (k === at) {
+            if (jump === "fault") {
+              values.push(faultValue(2));
+              continue;
+            }
+            t += jump;
+          } else t += k % 2 ? step : -step;
+          values.push(t);
+        }
+        const ring = Int16Array.from(values);
+        encoder.encode({ seq: 1, boot: 1, index: 0, interval: 1, age: 0, time: 0, channel: 0 }, ring, 0, ring.length);
+        const frame = JSON.parse(encoder.text());
+        const decoded = decodeValues(frame.v, frame.b, frame.n);
+        const where = `step ${step}, jump ${jump} at ${at}`;
+        for (let k = 0; k < values.length; k++) {
+          if (jump === "fault" && k === at) assert.equal(decoded.faults[k], FAULT_NAMES[2], where);
+          else assert.equal(decoded.values[k], values[k], where);
+        }
+      }
+    }
+  }
+});

@@ -16,11 +16,11 @@ export const SKIP_REASON = MODDABLE ? undefined : "MODDABLE is not set: the Modd
  * Runs mcconfig -m -p lin on `manifest` with `config` entries (key=value); returns the mc.so path.
  * `log` hears mcconfig's output (its warnings among it).
  */
-export async function buildForSimulator(manifest: string, outDir: string, config: Record<string, string | number>, log?: (output: string) => void): Promise<string> {
+export async function buildForSimulator(manifest: string, outDir: string, config: Record<string, string | number>, log?: (output: string) => void, vars: Record<string, string> = {}): Promise<string> {
   mkdirSync(outDir, { recursive: true });
   const bin = join(MODDABLE!, "build", "bin", "lin", "release");
   const args = ["-m", "-p", "lin", "-o", outDir, manifest, ...Object.entries(config).map(([k, v]) => `${k}=${v}`)];
-  const env = { ...process.env, PATH: `${bin}:${join(process.cwd(), "node_modules", ".bin")}:${process.env.PATH}` };
+  const env = { ...process.env, ...vars, PATH: `${bin}:${join(process.cwd(), "node_modules", ".bin")}:${process.env.PATH}` };
   try {
     const { stdout, stderr } = await run("mcconfig", args, { env, cwd: join(manifest, ".."), maxBuffer: 64 << 20 });
     log?.(`${stdout}\n${stderr}`);
@@ -68,7 +68,7 @@ export function makeToolchainStandIns(dir: string): Record<string, string> {
  * Runs `mcconfig -m -p <platform>` up to the XS linker's output (make's target `mc.xs.c`): tsc, xsc, xsl.
  * Returns mcconfig's output and whether the link finished.
  */
-export async function buildThroughLink(manifest: string, platform: string, outDir: string, standIns: Record<string, string>): Promise<{ output: string; ok: boolean }> {
+export async function buildThroughLink(manifest: string, platform: string, outDir: string, standIns: Record<string, string>): Promise<{ output: string; ok: boolean; linked: string }> {
   mkdirSync(outDir, { recursive: true });
   const name = join(manifest, "..").split("/").pop()!;
   const linked = join(outDir, "tmp", platform, "release", name, "mc.xs.c");
@@ -78,10 +78,10 @@ export async function buildThroughLink(manifest: string, platform: string, outDi
   const args = ["-m", "-p", platform, "-o", outDir, "-t", linked, manifest];
   try {
     const { stdout, stderr } = await run("mcconfig", args, { env, cwd: join(manifest, ".."), maxBuffer: 64 << 20 });
-    return { output: `${stdout}\n${stderr}`, ok: existsSync(linked) };
+    return { output: `${stdout}\n${stderr}`, ok: existsSync(linked), linked };
   } catch (e) {
     const error = e as { stdout?: string; stderr?: string };
-    return { output: `${error.stdout ?? ""}\n${error.stderr ?? ""}`, ok: false };
+    return { output: `${error.stdout ?? ""}\n${error.stderr ?? ""}`, ok: false, linked };
   }
 }
 

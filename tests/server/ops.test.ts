@@ -63,16 +63,23 @@ for (const writer of ["thread", "inline"] as const) {
       const device = await t.connect(id, token);
       await device.hello(id);
       const acked: number[] = [];
+      let firstAck: () => void;
+      const acking = new Promise<void>((resolve) => (firstAck = resolve));
       device.socket.on("message", (data) => {
         const frame = JSON.parse(data.toString()) as Frame;
-        if (frame.t === "ack") acked.push(frame.s as number);
+        if (frame.t === "ack") {
+          acked.push(frame.s as number);
+          firstAck();
+        }
       });
-      // A stream of batches, and the shutdown in the middle of it.
+      // A stream of batches, and the shutdown in the middle of it: once the first ack is back, the rest are in
+      // flight or queued.
       for (let s = 1; s <= 200; s++) device.send(batch({ s, k: s * 5 }));
-      await new Promise((r) => setTimeout(r, 5));
+      await acking;
       const closed = device.closed;
       await t.stop();
       assert.equal((await closed).code, 1001);
+      assert.ok(acked.length > 0, "acks came back before the stop"); // so the check below has something to check
 
       await t.start();
       const stored = new Set(t.db.readings(id, 0, Number.MAX_SAFE_INTEGER).map((r) => r.idx));

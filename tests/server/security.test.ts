@@ -52,7 +52,7 @@ async function login(t: TestServer, token: string): Promise<Response> {
 describe("device credentials", () => {
   let t: TestServer;
   before(async () => {
-    t = await new TestServer().start();
+    t = await new TestServer({ revocationPollMs: 3_600_000 }).start(); // the token watch runs when a test says
   });
   after(async () => {
     await t.dispose();
@@ -80,9 +80,10 @@ describe("device credentials", () => {
     await device.hello(id);
     await device.acked(batch({ s: 1 }));
 
-    // The CLI is another process writing the same database; the server notices within its poll period.
+    // The CLI is another process writing the same database; the server notices at its next poll (run now).
     const revoked = spawnSync(process.execPath, ["--import", "tsx", "server/cli.ts", "device", "revoke", id, "--db", t.dbPath], { encoding: "utf8" });
     assert.equal(revoked.status, 0, revoked.stderr);
+    t.server.checkTokenChanges();
     const err = await device.next();
     assert.deepEqual([err.t, err.code], ["err", "revoked"]);
     assert.deepEqual(await device.closed, { code: 4003, reason: "token revoked" });
@@ -99,6 +100,7 @@ describe("device credentials", () => {
     const device = await t.connect(id, token);
     await device.hello(id);
     registerDevice(t.db, id, "the-new-token-123", { replace: true });
+    t.server.checkTokenChanges();
     assert.equal((await device.next()).code, "unauthorized");
     assert.equal((await device.closed).code, 4001);
     await (await t.connect(id, "the-new-token-123")).hello(id);
@@ -106,7 +108,7 @@ describe("device credentials", () => {
 });
 
 test("a device re-keyed and back with its new token before the revocation watch ran is not dropped for the change", async () => {
-  const t = await new TestServer({ revocationPollMs: 400 }).start();
+  const t = await new TestServer({ revocationPollMs: 3_600_000 }).start(); // the watch runs when the test says
   try {
     const id = deviceId("sec");
     const device = await t.connect(id, registerDevice(t.db, id));
@@ -116,7 +118,7 @@ test("a device re-keyed and back with its new token before the revocation watch 
     const again = await t.connect(id, "the-new-token-456");
     await again.hello(id);
     assert.equal((await device.closed).code, 1000, "the old connection was replaced");
-    await new Promise((r) => setTimeout(r, 600)); // the watch has run and seen the re-key
+    t.server.checkTokenChanges(); // the watch runs and sees the re-key
     await again.acked(batch({ s: 1 }));
     assert.equal(t.rejections(id).length, 0);
     await again.close();

@@ -66,10 +66,14 @@ test("a server with slower asynchronous work says when it is idle, and is waited
     (ws) =>
       ws.on("message", (data) => {
         inFlight++;
-        setTimeout(() => {
+        // Work that takes many event-loop turns, more than a settle's steady turns would wait for unasked.
+        let turns = 20;
+        const work = () => {
+          if (--turns > 0) return void setImmediate(work);
           ws.send(`ack ${data}`);
           inFlight--;
-        }, 3);
+        };
+        setImmediate(work);
       }),
     clock,
   );
@@ -107,7 +111,10 @@ test("a server that never answers the upgrade does not hold the clock", async ()
 });
 
 test("a socket whose bytes are never read fails the run with a clear error instead of hanging", async () => {
-  const clock = new VirtualClock({ settleLimitMs: 200 });
+  // The settle limit is measured on a stand-in clock that moves 50 ms each time it is read: the stuck socket
+  // fails the run after a few event-loop turns, however fast or loaded the machine is.
+  let real = 0;
+  const clock = new VirtualClock({ settleLimitMs: 200, settleNow: () => (real += 50) });
   const accepted: Socket[] = [];
   const stuck = createServer({ pauseOnConnect: true }, (socket) => accepted.push(socket)); // accepts, never reads
   clock.trackServer(stuck);
@@ -119,7 +126,7 @@ test("a socket whose bytes are never read fails the run with a clear error inste
   });
   try {
     await dev.boot();
-    // The settle limit (200 ms) ends the wait: the test's own time limit is the guard against a hang.
+    // The settle limit (200 ms of the stand-in clock) ends the wait: the test's own time limit guards against a hang.
     await assert.rejects(clock.advance(5000), /did not settle within 200 ms: .*wrote \d+ bytes, peer read 0/);
     // Once the stuck end is gone, the clock runs again.
     dev.powerOff();

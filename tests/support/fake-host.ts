@@ -2,9 +2,9 @@
  * A Host for unit tests of device parts: a manual clock, timers fired by `advance`, seeded randomness,
  * Wi-Fi and sockets driven by the test. No I/O, no real time.
  */
-import { frameBytes, type Host, type TimerHandle, type WebSocketEvents, type WebSocketHandle, type WifiEvent, type WifiOptions } from "../../modules/host/host";
-import type { PreferenceStore } from "../../config/settings";
-import type { ProbeIo } from "../../sensors/probe";
+import { frameBytes, type Host, type TlsState, type TimerHandle, type WebSocketEvents, type WebSocketHandle, type WifiEvent, type WifiOptions } from "../../modules/host/host";
+import type { PreferenceStore } from "../../modules/host/host";
+import type { ProbeIo } from "../../sensors/probe-io";
 
 export class MemoryPreferences implements PreferenceStore {
   map = new Map<string, string | number>();
@@ -73,7 +73,7 @@ export class FakeHost implements Host {
   /** Memory that survives deepSleep(); tests pass the same buffer to the next wake's host. */
   retained: ArrayBuffer | undefined;
   /** Whether wss:// can be opened. */
-  tls = false;
+  tls: TlsState = "none";
   /** The longest deepSleep() the chip takes at once. */
   maxSleepMs = 0x7fffffff;
   /** Each deepSleep(ms) asked for. */

@@ -35,6 +35,7 @@ export const MODDABLE_MODULES: Readonly<Record<string, string>> = {
   "native/power": "stubs/power.ts",
   "native/probe-io": "stubs/probe-io.ts",
   "native/wifi-ap": "stubs/wifi-ap.ts",
+  "host/tls": "../../modules/host/tls/none.ts",
   onewire: "stubs/onewire.ts",
   "mc/config": "stubs/mc-config.ts",
 };

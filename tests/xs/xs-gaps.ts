@@ -44,7 +44,7 @@ export const XS_LACKS: readonly Gap[] = [
   ...es("global", "no timers in XS: use Host.setTimer (the `timer` module, behind modules/host)", ["setTimeout", "setInterval", "clearTimeout", "clearInterval"]),
   ...es("global", "no console in XS: use Host.log (trace)", ["console"]),
   ...es("global", "not in XS: encode by hand (modules/protocol has the alphabet)", ["atob", "btoa"]),
-  ...es("global", "not in XS: parse it (see parseWebSocketUrl in modules/host/host.ts)", ["URL", "URLSearchParams"]),
+  ...es("global", "not in XS: parse it (see parseServerUrl in modules/protocol/endpoint.ts)", ["URL", "URLSearchParams"]),
   ...es("global", "not in XS", ["crypto", "fetch", "WebSocket", "Blob"]),
   ...es("global", "a Node global, not on a board", ["process", "Buffer", "require", "__dirname", "__filename"]),
 ];

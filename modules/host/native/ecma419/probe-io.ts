@@ -9,10 +9,7 @@ import OneWire from "onewire";
 import SMBus from "embedded:io/smbus";
 import Analog from "embedded:io/analog";
 import Digital from "embedded:io/digital";
-import type { AnalogClass, DigitalOutput } from "../../../../sensors/ntc/ntc";
-import type { SMBusClass } from "../../../../sensors/i2c/oneshot";
-import type { OneWireBus } from "../../../../sensors/onewire/bus";
-import type { Closable, ProbeIo } from "../../../../sensors/probe";
+import type { AnalogClass, Closable, DigitalOutput, OneWireBus, ProbeIo, SMBusClass } from "../../../../sensors/probe-io";
 
 const io: ProbeIo = Object.freeze({
   oneWire(pin: number): OneWireBus & Closable {

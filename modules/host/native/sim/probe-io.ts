@@ -3,7 +3,7 @@
  * then reports no-device on every slot, and `probe.type = simulated` is the probe that reads
  * (sensors/select.ts). The Node simulator has its own, over modelled buses (simulator/moddable/probe-io.ts).
  */
-import type { ProbeIo } from "../../../../sensors/probe";
+import type { ProbeIo } from "../../../../sensors/probe-io";
 
 const none: ProbeIo | undefined = undefined;
 export default none;
