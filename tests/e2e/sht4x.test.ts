@@ -80,3 +80,40 @@ test("SHT4x: temperature and humidity travel as channels 0 and 1 from the driver
   assert.deepEqual([humidity.quantity, humidity.value, humidity.celsius], ["rh", 41, null]);
   assert.ok(chip.measurements >= SLOTS - 2, `a measurement a slot (${chip.measurements})`);
 });
+
+test("SHT4x in battery mode: both channels kept in the retained image across deep sleeps, then sent", { timeout: 300_000 }, async () => {
+  const clock = new VirtualClock();
+  const untrack = clock.trackAllServers();
+  const server: RunningServer = await startServer({ port: 0, dbPath: ":memory:", now: () => clock.now(), log: () => {} });
+  server.db.registerDevice(ID, TOKEN, clock.now());
+  const interval = 60;
+  const slots = 12;
+  const dev = new SimDevice({
+    clock,
+    config: {
+      "device.id": ID, "device.token": TOKEN, "server.url": `ws://127.0.0.1:${server.port}`, "wifi.ssid": "sim",
+      mode: "battery", "sample.interval": interval, "batch.size": 5, "batch.latency": 600, "probe.type": "sht4x",
+    },
+  });
+  cleanup.push(untrack, () => server.close(), () => dev.powerOff());
+  const chip = new FakeSHT4x(() => dev.hardware.clock.now());
+  dev.hardware.io.i2c.set(0x44, chip);
+  const start = clock.now();
+  chip.celsius = 20;
+  chip.humidity = 40;
+  await dev.boot();
+  for (let k = 1; k < slots; k++) {
+    await clock.runUntil(start + k * interval * 1000 - 5000);
+    chip.celsius = 20 + k / 10;
+    chip.humidity = 40 + k / 4;
+  }
+  await clock.runUntil(start + (slots + 1) * interval * 1000);
+  assert.equal(dev.crash, undefined, "the firmware ran on");
+  assert.ok(dev.hardware.boots > slots / 2, `it slept and woke (${dev.hardware.boots} runs)`);
+  const rows = server.db.readings(ID, 0, VIRTUAL_EPOCH * 2);
+  const channel = (c: number) => rows.filter((r) => r.channel === c).sort((a, b) => a.idx - b.idx).map((r) => [r.idx, r.centi, r.fault]);
+  const sent = channel(0).length;
+  assert.ok(sent >= 10, `batches of 5 sent (${sent} slots stored)`);
+  assert.deepEqual(channel(0), Array.from({ length: sent }, (_, k) => [k, 2000 + 10 * k, null]));
+  assert.deepEqual(channel(1), Array.from({ length: sent }, (_, k) => [k, 4000 + 25 * k, null]));
+});
