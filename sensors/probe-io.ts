@@ -20,7 +20,11 @@ export interface SMBusDevice {
   writeUint16(register: number, value: number, bigEndian?: boolean): void;
   /** Plain I2C (SMBus extends I2C), for chips driven by commands rather than registers (SHT4x): fills `buffer`. */
   read(buffer: Uint8Array): number | void;
-  write(buffer: Uint8Array): void;
+  /**
+   * Plain I2C write. Of no bytes: a quick write, the address alone, which returns 1 when nothing acknowledges
+   * instead of throwing (the SDK's modules/io/i2c/esp32/_i2c.c and esp/_i2c.c).
+   */
+  write(buffer: Uint8Array): number | void;
   close(): void;
 }
 

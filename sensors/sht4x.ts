@@ -10,6 +10,8 @@
  *   the read is refused (NACK: still measuring)  → one extra wait, then Timeout
  *   a word's CRC-8 fails                          → Crc for that channel only (each word has its own CRC)
  *   T outside −40…125 °C (the specified range)    → OutOfRange; RH is cropped to 0…100 % as the datasheet says
+ * Presence (the first sample, and after a failed transfer: NoDevice or BusError) is a quick write, the address
+ * alone, which the SDK's I2C answers without throwing.
  */
 import { Fault, faultValue } from "../modules/protocol/values";
 import type { Quantity } from "./probe";
@@ -73,9 +75,12 @@ interface State {
 const CHIP: OneShotChip<State> = Object.freeze({
   address: ADDRESS,
   channels: CHANNELS,
-  /** Read Serial Number: its acknowledgement shows a device is there (its reply is not waited for). */
+  /**
+   * Is a device there? A quick write (the address alone): a command would keep the chip busy, and it refuses
+   * the measurement command that follows while it is. Nothing to check beyond presence: no ID register.
+   */
   identify(io: SMBusDevice) {
-    io.write(Uint8Array.of(Command.ReadSerial));
+    if (io.write(new Uint8Array(0)) === 1) throw new Error("no device");
     return true;
   },
   start(io: SMBusDevice, state: State) {

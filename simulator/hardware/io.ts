@@ -111,9 +111,9 @@ export class BoardIo {
         if (!open) throw new Error("closed");
         return readBytes(io.i2c.get(address), buffer);
       },
-      write(buffer: Uint8Array): void {
+      write(buffer: Uint8Array): number | void {
         if (!open) throw new Error("closed");
-        writeBytes(io.i2c.get(address), buffer);
+        return writeBytes(io.i2c.get(address), buffer);
       },
       close(): void {
         if (!open) return;

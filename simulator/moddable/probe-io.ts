@@ -33,8 +33,8 @@ export function probeIoOver(board: () => WiredBoard): ProbeIo {
     read(buffer: Uint8Array): number | void {
       return this.#device.read(buffer);
     }
-    write(buffer: Uint8Array): void {
-      this.#device.write(buffer);
+    write(buffer: Uint8Array): number | void {
+      return this.#device.write(buffer);
     }
     close(): void {
       this.#device.close();
