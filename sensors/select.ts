@@ -102,14 +102,15 @@ interface DriverEntry {
 
 /**
  * The probe types `probe.type` names (config/schema.ts lists them for validation), each a line: how to open
- * its driver on the board. Adding a probe: its driver file, its test, a line here, a simulator model.
+ * its driver on the board. Adding a probe: its driver file, its test, a line here, a simulator model. Frozen, each
+ * line too: a preloaded module keeps no mutable state.
  */
 const DRIVERS: Readonly<Record<string, DriverEntry>> = Object.freeze({
-  ds18b20: { open: openDS18B20 },
-  tmp117: { open: (c: DriverContext) => new TMP117({ sensor: i2c(c, "tmp117"), timers: c.host, faults: c.faults, averaging: c.settings.int("probe.avg") }) },
-  tmp102: { open: (c: DriverContext) => new TMP102({ sensor: i2c(c, "tmp102"), timers: c.host, faults: c.faults, extended: c.settings.text("probe.ext") === "on" }) },
-  ntc: { open: openNtc },
-  sht4x: { channels: SHT4X_CHANNELS, open: (c: DriverContext) => new SHT4x({ sensor: i2c(c, "sht4x"), timers: c.host, faults: c.faults }) },
+  ds18b20: Object.freeze({ open: openDS18B20 }),
+  tmp117: Object.freeze({ open: (c: DriverContext) => new TMP117({ sensor: i2c(c, "tmp117"), timers: c.host, faults: c.faults, averaging: c.settings.int("probe.avg") }) }),
+  tmp102: Object.freeze({ open: (c: DriverContext) => new TMP102({ sensor: i2c(c, "tmp102"), timers: c.host, faults: c.faults, extended: c.settings.text("probe.ext") === "on" }) }),
+  ntc: Object.freeze({ open: openNtc }),
+  sht4x: Object.freeze({ channels: SHT4X_CHANNELS, open: (c: DriverContext) => new SHT4x({ sensor: i2c(c, "sht4x"), timers: c.host, faults: c.faults }) }),
 });
 
 /** The probe types with a driver (`simulated` aside). */
