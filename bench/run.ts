@@ -27,12 +27,12 @@ const marginal = (c.encodeBatch120 - c.encodeBatch[60]) / 60;
 const envelope = c.encodeBatch[1] - marginal;
 console.log("Compute per reading (units)");
 row("sample: DS18B20 scratchpad decode (sensors/ds18b20)", fixed(c.sample));
-row("  of which its CRC-8 (unrolled table; a board uses the SDK's native OneWire.crc)", fixed(c.crc8), `table CRC-8 (bench/suggested-crc8.ts): ${fixed(c.suggestedCrc8Table)}, ${ratio(c.crc8, c.suggestedCrc8Table)} less`);
+row("  of which its CRC-8 (unrolled table; a board uses the SDK's native OneWire.crc)", fixed(c.crc8), `the table loop (bench/suggested-crc8.ts): ${fixed(c.suggestedCrc8Table)}, ${ratio(c.suggestedCrc8Table, c.crc8)} this`);
 row("store.append (modules/store)", fixed(c.append));
 row("encode: BatchEncoder.encode + text(), batch of 60", fixed(encode60), `goal <= ${GOAL_ENCODE_UNITS}: ${verdict(encode60 <= GOAL_ENCODE_UNITS)} (${ratio(encode60, GOAL_ENCODE_UNITS)} the goal)`);
 for (const n of [60, 10, 1] as const) {
   const goal = n === 60
-    ? `goal <= ${GOAL_PATH_UNITS}: ${verdict(c.path[60] <= GOAL_PATH_UNITS)} (${ratio(c.path[60], GOAL_PATH_UNITS)} the goal; ${ratio(PATH_BEFORE, c.path[60])} less than the ${PATH_BEFORE} before issue 17)`
+    ? `goal <= ${GOAL_PATH_UNITS}: ${verdict(c.path[60] <= GOAL_PATH_UNITS)} (${fixed(c.path[60] / GOAL_PATH_UNITS, 2)}x the goal; ${ratio(PATH_BEFORE, c.path[60])} less than the ${PATH_BEFORE} before issue 17)`
     : "";
   row(`whole path, batch ${n}: sample -> append -> encode -> text -> ack`, fixed(c.path[n]), goal);
 }

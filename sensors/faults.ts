@@ -68,7 +68,7 @@ export class FaultCounter {
  */
 export class SampleInProgress {
   readonly #faults: FaultCounter;
-  #done: ((value: number) => void) | undefined;
+  #done: ((value: number, more?: ArrayLike<number>) => void) | undefined;
   #retriesLeft = 0;
 
   constructor(faults: FaultCounter) {
@@ -79,7 +79,7 @@ export class SampleInProgress {
    * Takes `done` with a budget of `retries`. False when a sample is still under way: `done` is then answered
    * at once with a timeout, and the new slot gets no reading of its own.
    */
-  begin(done: (value: number) => void, retries: number): boolean {
+  begin(done: (value: number, more?: ArrayLike<number>) => void, retries: number): boolean {
     if (this.#done) {
       done(this.#faults.count(faultValue(Fault.Timeout)));
       return false;
@@ -97,11 +97,12 @@ export class SampleInProgress {
     return true;
   }
 
-  /** Answers the sample under way with `value`, counted. */
-  finish(value: number): void {
+  /** Answers the sample under way with `value`, counted, and a multi-channel probe's channels 1… (faults counted). */
+  finish(value: number, more?: ArrayLike<number>): void {
     const done = this.#done;
     this.#done = undefined;
-    done?.(this.#faults.count(value));
+    if (more) for (let c = 0; c < more.length; c++) if (isFault(more[c])) this.#faults.add(faultKind(more[c]));
+    done?.(this.#faults.count(value), more);
   }
 
   /** Forgets the sample under way, unanswered (the driver is closing). */

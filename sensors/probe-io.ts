@@ -14,10 +14,17 @@ export interface OneWireBus {
   search(): readonly (ArrayBuffer | Uint8Array)[];
 }
 
-/** The part of the ECMA-419 SMBus class the drivers use (typings/embedded_io/smbus.d.ts). */
+/** The part of the ECMA-419 SMBus class the drivers use (typings/embedded_io/smbus.d.ts, i2c.d.ts). */
 export interface SMBusDevice {
   readUint16(register: number, bigEndian?: boolean): number;
   writeUint16(register: number, value: number, bigEndian?: boolean): void;
+  /** Plain I2C (SMBus extends I2C), for chips driven by commands rather than registers (SHT4x): fills `buffer`. */
+  read(buffer: Uint8Array): number | void;
+  /**
+   * Plain I2C write. Of no bytes: a quick write, the address alone, which returns 1 when nothing acknowledges
+   * instead of throwing (the SDK's modules/io/i2c/esp32/_i2c.c and esp/_i2c.c).
+   */
+  write(buffer: Uint8Array): number | void;
   close(): void;
 }
 

@@ -22,6 +22,8 @@ import { discoverDS18B20, DS18B20 } from "./ds18b20/ds18b20";
 import { romName } from "./onewire/bus";
 import { TMP117 } from "./tmp117/tmp117";
 import { TMP102 } from "./tmp102/tmp102";
+import { CHANNELS as SHT4X_CHANNELS, SHT4x } from "./sht4x";
+import type { I2CSensor } from "./i2c/oneshot";
 import { NtcThermistor, parseSteinhartHart, type ThermistorModel } from "./ntc/ntc";
 
 export type ProbeSettings = Pick<Settings, "int" | "text">;
@@ -62,66 +64,102 @@ function channelConfig(settings: ProbeSettings): ChannelConfig {
 function buildDriver(settings: ProbeSettings, host: ProbeHost, seed: number, faults: FaultCounter): TemperatureProbe {
   const type = settings.text("probe.type");
   if (type === "simulated") return new SimulatedProbe({ sensor: { io: new ProbeSignal({ seed }) }, ticks: () => host.ticks(), faults });
+  const driver = DRIVERS[type];
+  const channels = driver?.channels;
   const io = host.probeIo();
   if (!io) {
     host.log(`probe: ${type}: this platform has no probe I/O, reporting no-device`);
-    return new AbsentProbe({ faults });
+    return new AbsentProbe({ faults, channels });
   }
   const opened: Closable[] = [];
   try {
-    const probe = openDriver(type, settings, io, boardPins(settings.text("board")) ?? BOARDS[0], host, faults, opened);
+    if (!driver) throw new RangeError(`unknown probe type '${type}'`);
+    const probe = driver.open({ settings, io, pins: boardPins(settings.text("board")) ?? BOARDS[0], host, faults, opened });
     return opened.length ? new WithBuses(probe, opened) : probe;
   } catch (error) {
     closeAll(opened);
     host.log(`probe: ${type}: cannot open (${(error as Error)?.message ?? error}), reporting no-device`);
-    return new AbsentProbe({ faults });
+    return new AbsentProbe({ faults, channels });
   }
 }
 
-/** The driver for `type`; what it opens beyond what its own close() releases goes into `opened`. */
-function openDriver(type: string, settings: ProbeSettings, io: ProbeIo, pins: BoardPins, host: ProbeHost, faults: FaultCounter, opened: Closable[]): TemperatureProbe {
+/** What opening a driver has to hand: the settings, the board's probe I/O and pins, timers and log, the counts. */
+interface DriverContext {
+  settings: ProbeSettings;
+  io: ProbeIo;
+  pins: BoardPins;
+  host: ProbeHost;
+  faults: FaultCounter;
+  /** What the driver needs opened beyond what its own close() releases (given back when it closes). */
+  opened: Closable[];
+}
+
+interface DriverEntry {
+  open(context: DriverContext): TemperatureProbe;
+  /** A multi-channel probe's channels, so that a probe that cannot be opened says no-device on each. */
+  channels?: readonly Quantity[];
+}
+
+/**
+ * The probe types `probe.type` names (config/schema.ts lists them for validation), each a line: how to open
+ * its driver on the board. Adding a probe: its driver file, its test, a line here, a simulator model. Frozen, each
+ * line too: a preloaded module keeps no mutable state.
+ */
+const DRIVERS: Readonly<Record<string, DriverEntry>> = Object.freeze({
+  ds18b20: Object.freeze({ open: openDS18B20 }),
+  tmp117: Object.freeze({ open: (c: DriverContext) => new TMP117({ sensor: i2c(c, "tmp117"), timers: c.host, faults: c.faults, averaging: c.settings.int("probe.avg") }) }),
+  tmp102: Object.freeze({ open: (c: DriverContext) => new TMP102({ sensor: i2c(c, "tmp102"), timers: c.host, faults: c.faults, extended: c.settings.text("probe.ext") === "on" }) }),
+  ntc: Object.freeze({ open: openNtc }),
+  sht4x: Object.freeze({ channels: SHT4X_CHANNELS, open: (c: DriverContext) => new SHT4x({ sensor: i2c(c, "sht4x"), timers: c.host, faults: c.faults }) }),
+});
+
+/** The probe types with a driver (`simulated` aside). */
+export const DRIVER_TYPES: readonly string[] = Object.freeze(Object.keys(DRIVERS));
+
+/** An I2C chip's `options.sensor`: the board's bus at `probe.address` (0: the chip's own address). */
+function i2c(c: DriverContext, type: string): I2CSensor {
+  const address = c.settings.int("probe.address") || undefined;
+  const sensor = { io: c.io.SMBus, address, data: c.pins.i2c.data, clock: c.pins.i2c.clock, hz: c.pins.i2c.hz };
+  c.host.log(`probe: ${type} at ${address ? `0x${address.toString(16)}` : "its own address"} on SDA GPIO${sensor.data}, SCL GPIO${sensor.clock}`);
+  return sensor;
+}
+
+function openDS18B20({ settings, io, pins, host, faults, opened }: DriverContext): TemperatureProbe {
   const pin = settings.int("probe.pin");
-  if (type === "ds18b20") {
-    const gpio = pin >= 0 ? pin : pins.oneWire;
-    const bus = io.oneWire(gpio);
-    opened.push(bus); // shared by every device on it: the driver does not close it
-    // Match ROM on the lowest serial, so a second device on the bus cannot garble the reading; none found
-    // now: Skip ROM, so a probe plugged in later is read (and until then each slot says no-device).
-    let roms: Uint8Array[] = [];
-    try {
-      roms = discoverDS18B20(bus).roms;
-    } catch {} // a search the platform gives up on finds nothing
-    const rom = roms.length ? roms[0] : undefined;
-    const more = roms.length > 1 ? `, ${roms.length - 1} more not sampled` : "";
-    host.log(`probe: ds18b20 on GPIO${gpio}: ${rom ? romName(rom) : "none found yet"}${more}`);
-    return new DS18B20({ sensor: { io: bus, rom, crc: io.oneWireCrc }, timers: host, faults, resolution: settings.int("probe.resolution") });
-  }
-  if (type === "tmp117" || type === "tmp102") {
-    const sensor = { io: io.SMBus, address: settings.int("probe.address"), data: pins.i2c.data, clock: pins.i2c.clock, hz: pins.i2c.hz };
-    host.log(`probe: ${type} at 0x${sensor.address.toString(16)} on SDA GPIO${sensor.data}, SCL GPIO${sensor.clock}`);
-    if (type === "tmp117") return new TMP117({ sensor, timers: host, faults, averaging: settings.int("probe.avg") });
-    return new TMP102({ sensor, timers: host, faults, extended: settings.text("probe.ext") === "on" });
-  }
-  if (type === "ntc") {
-    const gpio = pin >= 0 ? pin : pins.adc.pin;
-    const powerPin = settings.int("ntc.power");
-    const power = powerPin >= 0 ? io.digitalOutput(powerPin) : undefined;
-    if (power) opened.push(power);
-    const table = settings.text("ntc.sh");
-    const fitted = table ? parseSteinhartHart(table) : undefined;
-    if (typeof fitted === "string") throw new RangeError(`ntc.sh ${fitted}`);
-    const model: ThermistorModel = fitted ?? { type: "beta", nominal: settings.int("ntc.r25"), beta: settings.int("ntc.beta") };
-    host.log(`probe: ntc on ADC GPIO${gpio}${power ? `, powered from GPIO${powerPin}` : ""}`);
-    return new NtcThermistor({
-      sensor: { io: io.Analog, pin: gpio },
-      timers: host,
-      power,
-      faults,
-      model,
-      divider: { thermistor: settings.text("ntc.side") === "high" ? "high" : "low", series: settings.int("ntc.series"), supply: pins.supply, fullScale: pins.adc.fullScale },
-    });
-  }
-  throw new RangeError(`unknown probe type '${type}'`);
+  const gpio = pin >= 0 ? pin : pins.oneWire;
+  const bus = io.oneWire(gpio);
+  opened.push(bus); // shared by every device on it: the driver does not close it
+  // Match ROM on the lowest serial, so a second device on the bus cannot garble the reading; none found
+  // now: Skip ROM, so a probe plugged in later is read (and until then each slot says no-device).
+  let roms: Uint8Array[] = [];
+  try {
+    roms = discoverDS18B20(bus).roms;
+  } catch {} // a search the platform gives up on finds nothing
+  const rom = roms.length ? roms[0] : undefined;
+  const more = roms.length > 1 ? `, ${roms.length - 1} more not sampled` : "";
+  host.log(`probe: ds18b20 on GPIO${gpio}: ${rom ? romName(rom) : "none found yet"}${more}`);
+  return new DS18B20({ sensor: { io: bus, rom, crc: io.oneWireCrc }, timers: host, faults, resolution: settings.int("probe.resolution") });
+}
+
+function openNtc({ settings, io, pins, host, faults, opened }: DriverContext): TemperatureProbe {
+  const pin = settings.int("probe.pin");
+  const gpio = pin >= 0 ? pin : pins.adc.pin;
+  const powerPin = settings.int("ntc.power");
+  const power = powerPin >= 0 ? io.digitalOutput(powerPin) : undefined;
+  if (power) opened.push(power);
+  const table = settings.text("ntc.sh");
+  const fitted = table ? parseSteinhartHart(table) : undefined;
+  if (typeof fitted === "string") throw new RangeError(`ntc.sh ${fitted}`);
+  const model: ThermistorModel = fitted ?? { type: "beta", nominal: settings.int("ntc.r25"), beta: settings.int("ntc.beta") };
+  host.log(`probe: ntc on ADC GPIO${gpio}${power ? `, powered from GPIO${powerPin}` : ""}`);
+  return new NtcThermistor({
+    sensor: { io: io.Analog, pin: gpio },
+    timers: host,
+    power,
+    faults,
+    model,
+    divider: { thermistor: settings.text("ntc.side") === "high" ? "high" : "low", series: settings.int("ntc.series"), supply: pins.supply, fullScale: pins.adc.fullScale },
+  });
 }
 
 function closeAll(opened: readonly Closable[]): void {

@@ -28,7 +28,7 @@ import type { CommitStats } from "./commit";
 import { validatePush } from "./config";
 import type { ConfigPushRow, DeviceRow, ReadingRow, Store } from "./store";
 import type { Log } from "./log";
-import { DEVICE_ID } from "./protocol";
+import { DEVICE_ID, quantityOf, type ProbeFigures } from "./protocol";
 
 export interface ApiContext {
   store: Store;
@@ -310,17 +310,18 @@ async function sendReadings(store: Store, deviceId: string, params: URLSearchPar
   const last = params.has("last") ? intParam(params, "last", 0, 1, MAX_LAST) : undefined;
   const format = params.get("format") ?? "json";
   if (format !== "json" && format !== "csv") throw new HttpError(400, "format must be json or csv");
-  if (last !== undefined && format === "json") return sendJson(res, 200, (await store.readings(deviceId, from, to, last)).map(readingJson));
+  const probe = await probeOf(store, deviceId);
+  if (last !== undefined && format === "json") return sendJson(res, 200, (await store.readings(deviceId, from, to, last)).map((r) => readingJson(r, probe)));
   res.writeHead(200, format === "json"
     ? { "content-type": "application/json; charset=utf-8", "cache-control": "no-store", ...API_HEADERS }
     : { "content-type": "text/csv; charset=utf-8", "content-disposition": `attachment; filename="${deviceId}.csv"`, ...API_HEADERS });
-  if (last !== undefined) return void res.end(readingsCsv(await store.readings(deviceId, from, to, last)));
+  if (last !== undefined) return void res.end(readingsCsv(await store.readings(deviceId, from, to, last), probe));
   let text = format === "json" ? "[" : `${CSV_HEADER}\n`;
   let after: ReadingRow | undefined;
   for (;;) {
     const rows = await store.readingsPage(deviceId, from, to, after, READINGS_PAGE_ROWS);
-    if (format === "json") text += (after === undefined ? "" : rows.length > 0 ? "," : "") + rows.map((r) => JSON.stringify(readingJson(r))).join(",");
-    else text += csvLines(rows);
+    if (format === "json") text += (after === undefined ? "" : rows.length > 0 ? "," : "") + rows.map((r) => JSON.stringify(readingJson(r, probe))).join(",");
+    else text += csvLines(rows, probe);
     if (rows.length < READINGS_PAGE_ROWS) break;
     after = rows[rows.length - 1];
     if (!(await written(res, text))) return; // the client went away
@@ -347,22 +348,38 @@ function written(res: ServerResponse, text: string): Promise<boolean> {
   });
 }
 
-export function readingJson(r: ReadingRow) {
-  return { t: r.t, boot: r.boot, channel: r.channel, idx: r.idx, celsius: r.centi === null ? null : r.centi / 100, fault: r.fault };
+/**
+ * A reading as the API gives it: `quantity` is what its channel measures (the device's last hello, `probe.ch`;
+ * "t" when it said nothing) and `value` is in that quantity's unit (°C, %RH); `celsius` repeats a temperature.
+ */
+export function readingJson(r: ReadingRow, probe?: ProbeFigures | null) {
+  const quantity = quantityOf(probe, r.channel);
+  const value = r.centi === null ? null : r.centi / 100;
+  return { t: r.t, boot: r.boot, channel: r.channel, idx: r.idx, celsius: quantity === "t" ? value : null, fault: r.fault, quantity, value };
 }
 
-export const CSV_HEADER = "t,iso,boot,channel,idx,celsius,fault";
+export const CSV_HEADER = "t,iso,boot,channel,idx,celsius,fault,quantity,value";
 
-export function readingsCsv(rows: readonly ReadingRow[]): string {
-  return `${CSV_HEADER}\n${csvLines(rows)}`;
+export function readingsCsv(rows: readonly ReadingRow[], probe?: ProbeFigures | null): string {
+  return `${CSV_HEADER}\n${csvLines(rows, probe)}`;
 }
 
 /** One line per reading, each ending in a newline. */
-function csvLines(rows: readonly ReadingRow[]): string {
+function csvLines(rows: readonly ReadingRow[], probe?: ProbeFigures | null): string {
   let text = "";
-  // Fault names are [a-z-] only, so no field needs quoting.
-  for (const r of rows) text += `${r.t},${new Date(r.t).toISOString()},${r.boot},${r.channel},${r.idx},${r.centi === null ? "" : r.centi / 100},${r.fault ?? ""}\n`;
+  // Fault names are [a-z-] only and quantities [a-z], so no field needs quoting.
+  for (const r of rows) {
+    const quantity = quantityOf(probe, r.channel);
+    const value = r.centi === null ? "" : r.centi / 100;
+    text += `${r.t},${new Date(r.t).toISOString()},${r.boot},${r.channel},${r.idx},${quantity === "t" ? value : ""},${r.fault ?? ""},${quantity},${value}\n`;
+  }
   return text;
+}
+
+/** The probe figures of the device's last hello (what its channels measure). */
+async function probeOf(store: Store, deviceId: string): Promise<ProbeFigures | null> {
+  const probe = (await store.device(deviceId))?.probe;
+  return probe ? (JSON.parse(probe) as ProbeFigures) : null;
 }
 
 async function readBody(req: IncomingMessage): Promise<Buffer> {

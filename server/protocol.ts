@@ -54,8 +54,21 @@ export interface WakeFigures { awake?: number; connect?: number; retries?: numbe
 export interface StoreFigures { n?: number; cap?: number; drop?: number; corrupt?: number; lost?: number }
 /** The XS heap in use (Moddable's instrumentation), bytes. */
 export interface MemoryFigures { slots?: number; chunks?: number }
-/** The probe's type, readings taken since the firmware started, and faults and retries by fault name. */
-export interface ProbeFigures { type?: string; n?: number; faults?: Record<string, number>; retries?: Record<string, number> }
+/**
+ * The probe's type, readings taken since the firmware started, faults and retries by fault name, and what each
+ * channel measures (`ch`, a multi-channel probe only: "t" °C, "rh" %RH; channel c is `ch[c]`).
+ */
+export interface ProbeFigures { type?: string; n?: number; faults?: Record<string, number>; retries?: Record<string, number>; ch?: string[] }
+
+/** What the readings of each channel measure: a hello's `probe.ch`, or temperature alone. */
+export const QUANTITIES = Object.freeze(["t", "rh"]);
+/** Unit of each quantity, for the API and CSV (values are hundredths of it on the wire). */
+export const UNITS: Readonly<Record<string, string>> = Object.freeze({ t: "°C", rh: "%RH" });
+
+/** The quantity channel `channel` of a device measures, by its probe figures (stored from its last hello). */
+export function quantityOf(probe: ProbeFigures | null | undefined, channel: number): string {
+  return probe?.ch?.[channel] ?? "t";
+}
 
 export interface Hello {
   t: "hello";
@@ -229,6 +242,12 @@ function probeFigures(f: Fields): ProbeFigures | undefined {
   if (faults !== undefined) probe.faults = faults;
   const retries = counts(o, "retries");
   if (retries !== undefined) probe.retries = retries;
+  if (o.ch !== undefined) {
+    const ch = o.ch;
+    if (!Array.isArray(ch) || ch.length < 1 || ch.length > 16 || !ch.every((q) => typeof q === "string" && QUANTITIES.includes(q)))
+      reject("bad-field", `probe.ch must be a list of 1 to 16 of ${QUANTITIES.join(", ")}`);
+    probe.ch = ch as string[];
+  }
   return probe;
 }
 

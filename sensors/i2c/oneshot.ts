@@ -16,7 +16,7 @@
  */
 import { Fault, faultValue } from "../../modules/protocol/values";
 import type { TimerHandle } from "../../modules/host/host";
-import type { ProbeTimers, SampleCallback, TemperatureProbe } from "../probe";
+import type { ProbeTimers, Quantity, SampleCallback, TemperatureProbe } from "../probe";
 import { FaultCounter, SampleInProgress } from "../faults";
 import type { SMBusClass, SMBusDevice, SMBusOptions } from "../probe-io";
 
@@ -39,9 +39,11 @@ export interface OneShotChip<Config> {
   /** Starts one conversion; returns how long it takes (ms). */
   start(io: SMBusDevice, config: Config): number;
   /** True once the conversion has finished. */
-  ready(io: SMBusDevice): boolean;
-  /** The result: centi-degrees or a fault value. */
-  read(io: SMBusDevice): number;
+  ready(io: SMBusDevice, config: Config): boolean;
+  /** The result: centi-degrees or a fault value; a multi-channel chip puts channels 1… in `more`. */
+  read(io: SMBusDevice, config: Config, more: Int16Array | undefined): number;
+  /** What each channel measures (sensors/probe.ts); absent: temperature only. */
+  readonly channels?: readonly Quantity[];
 }
 
 export interface OneShotOptions {
@@ -64,6 +66,8 @@ export class OneShotProbe<Config> implements TemperatureProbe {
   #sample: SampleInProgress;
   #timer: TimerHandle | undefined;
   #wait = 0;
+  /** Channels 1… of a multi-channel chip, handed on with each reading. */
+  #more: Int16Array | undefined;
   /** Bound once: no closure per sample. */
   #onConverted = (): void => this.#collect(true);
 
@@ -81,6 +85,12 @@ export class OneShotProbe<Config> implements TemperatureProbe {
     this.#timers = options.timers;
     this.faults = options.faults ?? new FaultCounter();
     this.#sample = new SampleInProgress(this.faults);
+    const channels = chip.channels;
+    if (channels && channels.length > 1) this.#more = new Int16Array(channels.length - 1);
+  }
+
+  get channels(): readonly Quantity[] | undefined {
+    return this.#chip.channels;
   }
 
   protected get config(): Config {
@@ -109,7 +119,7 @@ export class OneShotProbe<Config> implements TemperatureProbe {
     if (!io) return;
     try {
       if (!this.#identified) {
-        if (!this.#chip.identify(io)) return this.#sample.finish(faultValue(Fault.NoDevice));
+        if (!this.#chip.identify(io)) return this.#finish(faultValue(Fault.NoDevice));
         this.#identified = true;
       }
       this.#wait = this.#chip.start(io, this.#config);
@@ -125,17 +135,23 @@ export class OneShotProbe<Config> implements TemperatureProbe {
     if (!io) return;
     let value: number;
     try {
-      if (checkReady && !this.#chip.ready(io)) {
-        if (!this.#sample.retry(Fault.Timeout)) return this.#sample.finish(faultValue(Fault.Timeout));
+      if (checkReady && !this.#chip.ready(io, this.#config)) {
+        if (!this.#sample.retry(Fault.Timeout)) return this.#finish(faultValue(Fault.Timeout));
         this.#timer = this.#timers.setTimer(this.#onConverted, Math.max(2, Math.ceil(this.#wait / 4)));
         return;
       }
-      value = this.#chip.read(io);
+      value = this.#chip.read(io, this.#config, this.#more);
     } catch {
       // The conversion is done; reading the flag again would find it cleared by the failed read.
       return this.#busFault(io, () => this.#collect(false));
     }
-    this.#sample.finish(value);
+    this.#sample.finish(value, this.#more);
+  }
+
+  /** Answers with a fault the chip did not read: every channel says it. */
+  #finish(fault: number): void {
+    this.#more?.fill(fault);
+    this.#sample.finish(fault, this.#more);
   }
 
   #busFault(io: SMBusDevice, again: () => void): void {
@@ -145,7 +161,7 @@ export class OneShotProbe<Config> implements TemperatureProbe {
       this.#chip.identify(io);
       answered = true;
     } catch {}
-    this.#sample.finish(faultValue(answered ? Fault.BusError : Fault.NoDevice));
+    this.#finish(faultValue(answered ? Fault.BusError : Fault.NoDevice));
   }
 
 }

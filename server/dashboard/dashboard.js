@@ -6,6 +6,8 @@
   const $ = (id) => document.getElementById(id);
   const COLORS = ["#1463b8", "#c2410c", "#15803d", "#7c3aed", "#b91c1c", "#0e7490", "#a16207", "#be185d"];
   const MAX_POINTS = 100000;
+  /** What a channel measures (the device's hello, probe.ch; temperature when it says nothing), and its unit. */
+  const UNITS = { t: "°C", rh: "%RH" };
 
   const state = {
     devices: new Map(),
@@ -13,10 +15,11 @@
     detail: null,
     /** Server clock minus this browser's: devices may run on simulated time, and the page follows the server. */
     offset: 0,
-    /** Epoch ms → Map(channel → °C, or null for a fault). */
+    /** Epoch ms → Map(channel → value in its unit (°C, %RH), or null for a fault). */
     points: new Map(),
     faults: [],
-    channels: [],
+    /** The chart's channels and their quantities, "0:t,1:rh": it is built again when they change. */
+    channels: "",
     chart: null,
     fields: null,
     lastPush: null,
@@ -188,15 +191,21 @@
     if (seq !== state.loadSeq || readings === undefined) return;
     state.points = new Map();
     state.faults = [];
-    for (const reading of readings) addPoint(reading.t, reading.channel, reading.celsius, reading.fault);
+    for (const reading of readings) addPoint(reading.t, reading.channel, reading.value !== undefined ? reading.value : reading.celsius, reading.fault);
     drawChart();
   }
 
-  function addPoint(t, channel, celsius, fault) {
+  function addPoint(t, channel, value, fault) {
     let at = state.points.get(t);
     if (!at) state.points.set(t, (at = new Map()));
-    at.set(channel, celsius);
-    if (celsius === null) state.faults.push({ t, channel, fault });
+    at.set(channel, value);
+    if (value === null) state.faults.push({ t, channel, fault });
+  }
+
+  /** The quantity channel `c` of the selected device measures: "t" or "rh". */
+  function quantity(c) {
+    const ch = state.detail && state.detail.probe && state.detail.probe.ch;
+    return (ch && UNITS[ch[c]] && ch[c]) || "t";
   }
 
   /** A batch pushed by the feed: reading j is dated t0 + j·step. */
@@ -217,7 +226,7 @@
   }
 
   /**
-   * uPlot's aligned columns: x in seconds; per channel °C, null for a fault (drawn as a gap), undefined
+   * uPlot's aligned columns: x in seconds; per channel its value (°C, %RH), null for a fault (drawn as a gap), undefined
    * where that channel has no reading at that time (spanned, not a gap).
    */
   function chartData() {
@@ -238,18 +247,24 @@
     const faultNames = [...new Set(state.faults.map((f) => f.fault))];
     $("chart-note").textContent = `${numeric} reading(s)` + (state.faults.length ? `, ${state.faults.length} fault(s) shown as gaps (${faultNames.join(", ")})` : "");
     const width = Math.max(280, el.clientWidth);
-    if (!state.chart || state.channels.join() !== channels.join()) {
+    // A series per channel, each on the scale of its quantity: temperature on the left axis, humidity on the right.
+    const key = channels.map((c) => `${c}:${quantity(c)}`).join();
+    if (!state.chart || state.channels !== key) {
       if (state.chart) state.chart.destroy();
-      state.channels = channels;
+      state.channels = key;
+      const humidity = channels.some((c) => quantity(c) === "rh");
       state.chart = new uPlot({
         width,
         height: width < 500 ? 240 : 320,
-        scales: { x: { time: true } },
-        series: [{}, ...channels.map((c) => ({
-          label: `ch${c} °C`, stroke: COLORS[c % COLORS.length], width: 1.5, spanGaps: false,
-          points: { size: 4 }, value: (u, v) => (v == null ? "—" : `${v.toFixed(2)} °C`),
-        }))],
-        axes: [{}, { label: "°C", size: 55 }],
+        scales: { x: { time: true }, y: {}, rh: {} },
+        series: [{}, ...channels.map((c) => {
+          const unit = UNITS[quantity(c)];
+          return {
+            label: `ch${c} ${unit}`, scale: quantity(c) === "rh" ? "rh" : "y", stroke: COLORS[c % COLORS.length], width: 1.5,
+            spanGaps: false, points: { size: 4 }, value: (u, v) => (v == null ? "—" : `${v.toFixed(2)} ${unit}`),
+          };
+        })],
+        axes: [{}, { label: "°C", size: 55 }, ...(humidity ? [{ scale: "rh", label: "%RH", side: 1, size: 55, grid: { show: false } }] : [])],
         hooks: { draw: [drawFaultMarks] },
       }, columns, el);
     } else {
@@ -423,6 +438,7 @@
         state.detail = message.device;
         state.devices.set(message.device.id, { ...state.devices.get(message.device.id), ...message.device });
         renderFacts();
+        if (state.chart) drawChart(); // the channels' quantities may have come with it
         if (first || document.activeElement === null || !$("config").contains(document.activeElement)) renderForm();
         showPushAnswer();
       } else if (message.t === "readings" && message.id === state.selected) {

@@ -2,7 +2,9 @@
  * A fake ECMA-419 SMBus at byte level: each register holds the two bytes the chip sends (MSB first, as TI's
  * sensors do), and readUint16/writeUint16 turn them into words exactly as the SDK's smbus.js does, so a
  * driver that gets the byte order wrong reads garbage here too. Devices NACK on demand (throw, as the SDK's
- * I2C does: "read failed" / "write failed"). Chip models for the TMP117 and TMP102 follow their datasheets.
+ * I2C does: "read failed" / "write failed"). A chip driven by commands rather than registers (SHT4x,
+ * sht4x.ts) answers plain I2C writes and reads (`command`, `reply`). The TMP117 and TMP102 models here follow
+ * their datasheets.
  * The driver tests and the simulator's boards (io.ts) share these models; no Node APIs (they run in XS).
  */
 import type { SMBusClass, SMBusDevice, SMBusOptions } from "../../sensors/i2c/oneshot";
@@ -46,6 +48,39 @@ export class FakeI2CDevice {
   beforeRead(_register: number): void {}
   afterRead(_register: number): void {}
   afterWrite(_register: number): void {}
+  /** A plain I2C write: the bytes after the address. A register chip takes the first as its pointer. */
+  command(_bytes: Uint8Array): void {}
+  /** A plain I2C read into `into`; throws to refuse it (NACK), as a chip that is still measuring does. */
+  reply(into: Uint8Array): void {
+    into.fill(0xff);
+  }
+}
+
+/**
+ * A plain I2C write of `bytes` to `device`; undefined: nothing acknowledges. Of no bytes, a quick write: 1 when
+ * nothing acknowledges, as the SDK's I2C returns it, instead of throwing.
+ */
+export function writeBytes(device: FakeI2CDevice | undefined, bytes: Uint8Array): number | void {
+  if (bytes.length === 0) {
+    try {
+      if (!device) return 1;
+      device.transaction("write");
+    } catch {
+      return 1;
+    }
+    return;
+  }
+  if (!device) throw new Error("write failed");
+  device.transaction("write");
+  device.command(bytes);
+}
+
+/** A plain I2C read from `device` into `into`; undefined: nothing acknowledges. */
+export function readBytes(device: FakeI2CDevice | undefined, into: Uint8Array): number {
+  if (!device) throw new Error("read failed");
+  device.transaction("read");
+  device.reply(into);
+  return into.length;
 }
 
 /** SMBus readUint16 on `device`, as the SDK's smbus.js does it; undefined: nothing acknowledges. */
@@ -83,6 +118,12 @@ export function smbusFor(device: FakeI2CDevice): SMBusClass {
     }
     writeUint16(register: number, word: number, bigEndian?: boolean): void {
       writeWord(device, register, word, bigEndian);
+    }
+    read(buffer: Uint8Array): number {
+      return readBytes(device, buffer);
+    }
+    write(buffer: Uint8Array): number | void {
+      return writeBytes(device, buffer);
     }
     close(): void {
       device.closed = true;

@@ -1,12 +1,12 @@
 /*
  * BoardIo: what is wired to a simulated board's pins for the probe drivers — 1-Wire buses with DS18B20
- * models (onewire.ts), one I2C bus with TMP117/TMP102 models (i2c.ts), analog inputs and digital outputs.
+ * models (onewire.ts), one I2C bus with TMP117/TMP102/SHT4x models (i2c.ts), analog inputs and digital outputs.
  * The `native/probe-io` fake (simulator/moddable/probe-io.ts) opens them as the SDK's modules would, and,
  * like the SDK, refuses a pin another bus holds open ("inUse") or a second open of an I2C address
  * ("duplicate address"). What is wired outlives a run of the firmware; what a run opened ends with it.
  */
 import type { SMBusDevice, SMBusOptions } from "../../sensors/i2c/oneshot";
-import { readWord, writeWord, type FakeI2CDevice } from "./i2c";
+import { readBytes, readWord, writeBytes, writeWord, type FakeI2CDevice } from "./i2c";
 import { FakeWire } from "./onewire";
 
 /** What an ADC pin reads: a code of `resolution` bits, or undefined for a failed conversion. */
@@ -106,6 +106,14 @@ export class BoardIo {
       writeUint16(register: number, word: number, bigEndian?: boolean): void {
         if (!open) throw new Error("closed");
         writeWord(io.i2c.get(address), register, word, bigEndian);
+      },
+      read(buffer: Uint8Array): number {
+        if (!open) throw new Error("closed");
+        return readBytes(io.i2c.get(address), buffer);
+      },
+      write(buffer: Uint8Array): number | void {
+        if (!open) throw new Error("closed");
+        return writeBytes(io.i2c.get(address), buffer);
       },
       close(): void {
         if (!open) return;

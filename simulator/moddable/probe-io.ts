@@ -30,6 +30,12 @@ export function probeIoOver(board: () => WiredBoard): ProbeIo {
     writeUint16(register: number, value: number, bigEndian?: boolean): void {
       this.#device.writeUint16(register, value, bigEndian);
     }
+    read(buffer: Uint8Array): number | void {
+      return this.#device.read(buffer);
+    }
+    write(buffer: Uint8Array): number | void {
+      return this.#device.write(buffer);
+    }
     close(): void {
       this.#device.close();
     }

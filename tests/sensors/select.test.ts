@@ -2,12 +2,14 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Fault, faultValue } from "../../modules/protocol/values";
 import { Settings } from "../../config/settings";
-import { createProbe, isProbeKey, reconfigureProbe } from "../../sensors/select";
+import { createProbe, DRIVER_TYPES, isProbeKey, reconfigureProbe } from "../../sensors/select";
+import { findField } from "../../config/schema";
 import type { ProbeChannel } from "../../sensors/channel";
 import { FakeHost, MemoryPreferences } from "../support/fake-host";
 import { BoardIo, ntcCode } from "../../simulator/hardware/io";
 import { makeRom } from "../../simulator/hardware/onewire";
 import { FakeTMP102, FakeTMP117 } from "../../simulator/hardware/i2c";
+import { FakeSHT4x } from "../../simulator/hardware/sht4x";
 import { probeIoOver } from "../../simulator/moddable/probe-io";
 
 const ROM = makeRom(0x28, [0xff, 0x5a, 0x79, 0xa2, 0x16, 0x03]);
@@ -40,8 +42,14 @@ test("simulated (the default): the seeded signal, without asking for probe I/O",
   assert.deepEqual(host.logs, [], "nothing to say about a simulated probe");
 });
 
+test("every probe type the schema offers has a driver, and every driver a type", () => {
+  const field = findField("probe.type") as unknown as { choices: string[] };
+  assert.deepEqual(field.choices, ["simulated", ...DRIVER_TYPES]);
+  assert.ok(DRIVER_TYPES.includes("sht4x"));
+});
+
 test("a hardware probe where the platform has no probe I/O reports no-device on every slot, never a temperature", () => {
-  for (const type of ["ds18b20", "tmp117", "tmp102", "ntc"]) {
+  for (const type of DRIVER_TYPES) {
     const host = new FakeHost(); // io undefined: the desktop simulator
     const probe = createProbe(new Settings(new MemoryPreferences(), { "probe.type": type }), host, 1);
     assert.deepEqual([sampleNow(host, probe), sampleNow(host, probe)], [faultValue(Fault.NoDevice), faultValue(Fault.NoDevice)], type);
@@ -97,6 +105,28 @@ test("tmp117 and tmp102 on the board's I2C pins at probe.address, with averaging
 
   const c = rig({ "probe.type": "tmp117" });
   assert.equal(sampleNow(c.host, createProbe(c.settings, c.host, 1)), faultValue(Fault.NoDevice), "nothing at 0x48");
+});
+
+test("sht4x at its own address (0x44) on the board's I2C pins: temperature and humidity, two channels through the channel", () => {
+  const { host, io, settings } = rig({ "probe.type": "sht4x", "probe.offset": 50 });
+  const chip = new FakeSHT4x(() => host.ticks());
+  chip.celsius = 22;
+  chip.humidity = 61.5;
+  io.i2c.set(0x44, chip);
+  const probe = createProbe(settings, host, 1);
+  assert.deepEqual(probe.channels, ["t", "rh"]);
+  assert.deepEqual(host.logs, ["probe: sht4x at its own address on SDA GPIO21, SCL GPIO22"]);
+  let humidity: number | undefined;
+  probe.sample((_, more) => (humidity = more?.[0]));
+  host.advance(host.nextTimer()!);
+  assert.equal(humidity, 6150, "the offset is the temperature's, not the humidity's");
+  assert.equal(sampleNow(host, probe), 2250, "22.00 °C + 0.50 °C offset");
+  const absent = rig({ "probe.type": "sht4x", "probe.address": 0x45 });
+  absent.io.i2c.set(0x44, chip);
+  const none = createProbe(absent.settings, absent.host, 1);
+  let answer: (number | undefined)[] = [];
+  none.sample((value, more) => (answer = [value, more?.[0]]));
+  assert.deepEqual(answer, [faultValue(Fault.NoDevice), faultValue(Fault.NoDevice)], "nothing at 0x45");
 });
 
 test("ntc: the board's ADC and full scale, Beta or a Steinhart–Hart table, and a power pin only while sampling", () => {

@@ -135,11 +135,13 @@ test("the dashboard, live, in headless Chromium", { skip, timeout: 300_000 }, as
   await s.test("the CSV download holds exactly the database's rows", async () => {
     const [download] = await Promise.all([page.waitForEvent("download"), page.locator("#csv").click()]);
     const csv = readFileSync((await download.path())!, "utf8").trimEnd().split("\n");
-    assert.equal(csv[0], "t,iso,boot,channel,idx,celsius,fault");
+    assert.equal(csv[0], "t,iso,boot,channel,idx,celsius,fault,quantity,value");
     const rows = t.db.readings(ID, 0, Number.MAX_SAFE_INTEGER);
     assert.equal(rows.length, 10);
-    assert.deepEqual(csv.slice(1), rows.map((r) =>
-      [r.t, new Date(r.t).toISOString(), r.boot, r.channel, r.idx, r.centi === null ? "" : r.centi / 100, r.fault ?? ""].join(",")));
+    assert.deepEqual(csv.slice(1), rows.map((r) => {
+      const value = r.centi === null ? "" : r.centi / 100;
+      return [r.t, new Date(r.t).toISOString(), r.boot, r.channel, r.idx, value, r.fault ?? "", "t", value].join(",");
+    }));
     assert.equal(download.suggestedFilename(), `${ID}.csv`);
   });
 
@@ -163,6 +165,37 @@ test("the dashboard, live, in headless Chromium", { skip, timeout: 300_000 }, as
     await shot("4-config-applied");
   });
 
+  await s.test("a temperature-and-humidity probe (SHT4x): a series per channel, humidity on its own axis", async () => {
+    const id = "greenhouse-1";
+    registerDevice(t.db, id, "greenhouse-token-1");
+    const sht = await t.connect(id, "greenhouse-token-1");
+    await sht.hello(id, { fw: "0.1.0", probe: { type: "sht4x", n: 0, ch: ["t", "rh"] } });
+    const row = page.locator(`tr[data-id="${id}"][data-state="online"]`);
+    await textShowing(row, ["online", "0.1.0"]);
+    await row.click();
+    await page.locator('#facts dd[data-fact="probe faults"]', { hasText: "sht4x" }).waitFor(); // its detail has come
+    await page.locator('#chart[data-points="0"]').waitFor();
+    // The same 5 slots on both channels: 21.50…21.54 °C, and 45.25, 45.3, 45.3, a bus error, 45.2 %RH.
+    sht.send({ t: "b", s: 1, o: 3, k: 0, i: 60, a: 500, n: 5, b: 2150, v: "ACCCC" });
+    assert.deepEqual(await sht.next(), { t: "ack", s: 1 });
+    sht.send({ t: "b", s: 2, o: 3, k: 0, i: 60, a: 500, c: 1, n: 5, b: 4525, v: "AKA~gT" });
+    assert.deepEqual(await sht.next(), { t: "ack", s: 2 });
+    await page.locator('#chart[data-points="9"][data-gaps="1"]').waitFor();
+    const data = await chartData();
+    assert.equal(data!.length, 3, "time, and a column per channel");
+    assert.deepEqual(data![1], [21.5, 21.51, 21.52, 21.53, 21.54]);
+    assert.deepEqual(data![2], [45.25, 45.3, 45.3, null, 45.2]);
+    const labels = (await page.evaluate("thermocast.chart().series.slice(1).map((s) => s.label)")) as string[];
+    assert.deepEqual(labels, ["ch0 °C", "ch1 %RH"]);
+    const scales = (await page.evaluate("thermocast.chart().series.slice(1).map((s) => s.scale)")) as string[];
+    assert.deepEqual(scales, ["y", "rh"], "humidity on a scale of its own");
+    const readings = (await t.getJson(`/api/devices/${id}/readings`)) as { channel: number; quantity: string; value: number | null }[];
+    assert.deepEqual(readings.filter((r) => r.channel === 1).map((r) => [r.quantity, r.value]),
+      [["rh", 45.25], ["rh", 45.3], ["rh", 45.3], ["rh", null], ["rh", 45.2]]);
+    await shot("5-two-channels");
+    await sht.close();
+  });
+
   await s.test("a device going offline shows; the page fits a phone", async () => {
     await device.close();
     await page.locator(`tr[data-id="${ID}"][data-state="offline"]`).waitFor();
@@ -175,6 +208,6 @@ test("the dashboard, live, in headless Chromium", { skip, timeout: 300_000 }, as
     assert.ok(fits, `no sideways scrolling on a phone (${overflow} px too wide)`);
     const chartWidth = (await page.evaluate("document.querySelector('#chart canvas').getBoundingClientRect().width")) as number;
     assert.ok(chartWidth <= 390, `the chart fits the phone (${chartWidth} px)`);
-    await shot("5-phone");
+    await shot("6-phone");
   });
 });

@@ -95,6 +95,33 @@ describe("reference server", () => {
     await device.close();
   });
 
+  test("a probe's channels (hello probe.ch): humidity is stored as channel 1 and the API and CSV name its quantity", async () => {
+    const id = deviceId();
+    const device = await t.connect(id, registerDevice(t.db, id));
+    await device.hello(id, { probe: { type: "sht4x", n: 0, ch: ["t", "rh"] } });
+    await device.acked({ t: "b", s: 1, o: 12, k: 0, i: 60, a: 500, n: 2, b: 2150, v: "AC" });
+    await device.acked({ t: "b", s: 2, o: 12, k: 0, i: 60, a: 500, c: 1, n: 2, b: 4525, v: "A~g" });
+    const json = (await t.getJson(`/api/devices/${id}/readings`)) as Record<string, unknown>[];
+    assert.deepEqual(json.map((r) => [r.channel, r.quantity, r.value, r.celsius, r.fault]), [
+      [0, "t", 21.5, 21.5, null], [1, "rh", 45.25, null, null], [0, "t", 21.51, 21.51, null], [1, "rh", null, null, "bus-error"],
+    ]);
+    const csv = (await (await t.api(`/api/devices/${id}/readings?format=csv`)).text()).trimEnd().split("\n");
+    assert.deepEqual(csv.slice(1).map((line) => line.split(",").slice(3)), [
+      ["0", "0", "21.5", "", "t", "21.5"], ["1", "0", "", "", "rh", "45.25"], ["0", "1", "21.51", "", "t", "21.51"], ["1", "1", "", "bus-error", "rh", ""],
+    ]);
+    const detail = (await t.getJson(`/api/devices/${id}`)) as { probe: { ch: string[] } };
+    assert.deepEqual(detail.probe.ch, ["t", "rh"]);
+    await device.close();
+    // A channel list that names something else is refused with the hello.
+    const other = deviceId();
+    const bad = await t.connect(other, registerDevice(t.db, other));
+    bad.send({ t: "hello", v: 1, id: other, fw: "0.1.0", boot: 1, rr: "power-on", probe: { ch: ["t", "co2"] } });
+    const answer = await bad.next();
+    assert.deepEqual([answer.t, answer.code], ["err", "bad-field"]);
+    assert.match(String(answer.msg), /probe\.ch/);
+    await bad.close();
+  });
+
   test("API: device list, readings as JSON and as CSV match the stored rows", async () => {
     const id = deviceId();
     const device = await t.connect(id, registerDevice(t.db, id));
@@ -114,16 +141,17 @@ describe("reference server", () => {
     const json = (await t.getJson(`/api/devices/${id}/readings`)) as Record<string, unknown>[];
     assert.deepEqual(json, rows.map((r) => ({
       t: r.t, boot: r.boot, channel: r.channel, idx: r.idx, celsius: r.centi === null ? null : r.centi / 100, fault: r.fault,
+      quantity: "t", value: r.centi === null ? null : r.centi / 100,
     })));
     assert.deepEqual(json.filter((r) => r.channel === 1).map((r) => [r.celsius, r.fault]), [[null, "no-device"], [-12.51, null]]);
 
     const response = await t.api(`/api/devices/${id}/readings?format=csv`);
     assert.match(response.headers.get("content-type") ?? "", /^text\/csv/);
     const lines = (await response.text()).trimEnd().split("\n");
-    assert.equal(lines[0], "t,iso,boot,channel,idx,celsius,fault");
+    assert.equal(lines[0], "t,iso,boot,channel,idx,celsius,fault,quantity,value");
     assert.deepEqual(lines.slice(1).map((line) => line.split(",")), rows.map((r) => [
       String(r.t), new Date(r.t).toISOString(), String(r.boot), String(r.channel), String(r.idx),
-      r.centi === null ? "" : String(r.centi / 100), r.fault ?? "",
+      r.centi === null ? "" : String(r.centi / 100), r.fault ?? "", "t", r.centi === null ? "" : String(r.centi / 100),
     ]));
 
     // from is inclusive, to exclusive; last keeps the newest.
