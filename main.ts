@@ -64,23 +64,26 @@ export default function main(): void {
   const accessPoint = new Uint8Array(6);
   // Battery wakes join with the static address, if set, unless the last join with it failed (docs/power.md).
   const fixedAddress = () => (wake ? staticAddress(settings.text("wifi.ip")) : undefined);
-  const linkSettings = (): LinkSettings => ({
-    ssid: settings.text("wifi.ssid"),
-    password: settings.text("wifi.password"),
-    url: settings.text("server.url"),
-    ntp: settings.text("server.ntp"),
-    deviceId: settings.text("device.id"),
-    token: settings.text("device.token"),
-    // On battery a retry costs a wake with the radio on: no sooner than the next wake, no more often
-    // than the latency asked for (docs/power.md).
-    backoffBase: wake ? Math.max(settings.int("link.backoff.base"), settings.int("sample.interval") * 1000) : settings.int("link.backoff.base"),
-    backoffCap: wake ? Math.max(settings.int("link.backoff.cap"), settings.int("batch.latency") * 1000) : settings.int("link.backoff.cap"),
-    heartbeat: settings.int("link.heartbeat") * 1000,
-    oneShot: wake !== undefined,
-    bssid: wake && wake.bssid(accessPoint) ? accessPoint : undefined,
-    channel: wake?.channel,
-    address: wake?.useStaticAddress(fixedAddress()) ? fixedAddress() : undefined,
-  });
+  const linkSettings = (): LinkSettings => {
+    const fixed = fixedAddress();
+    return {
+      ssid: settings.text("wifi.ssid"),
+      password: settings.text("wifi.password"),
+      url: settings.text("server.url"),
+      ntp: settings.text("server.ntp"),
+      deviceId: settings.text("device.id"),
+      token: settings.text("device.token"),
+      // On battery a retry costs a wake with the radio on: no sooner than the next wake, no more often
+      // than the latency asked for (docs/power.md).
+      backoffBase: wake ? Math.max(settings.int("link.backoff.base"), settings.int("sample.interval") * 1000) : settings.int("link.backoff.base"),
+      backoffCap: wake ? Math.max(settings.int("link.backoff.cap"), settings.int("batch.latency") * 1000) : settings.int("link.backoff.cap"),
+      heartbeat: settings.int("link.heartbeat") * 1000,
+      oneShot: wake !== undefined,
+      bssid: wake && wake.bssid(accessPoint) ? accessPoint : undefined,
+      channel: wake?.channel,
+      address: wake?.useStaticAddress(fixed) ? fixed : undefined,
+    };
+  };
 
   const uplink: Uplink = new Uplink({
     host,

@@ -217,6 +217,12 @@ export class ReadingStore {
     store.#folded = store.#nextIndex;
   }
 
+  /** The next slot of the newest run: its boot, index and key (interval and width), on its grid (±0.5 s). `append` inlines this. */
+  static #onGrid(store: ReadingStore, boot: number, index: number, key: number, time: number): boolean {
+    const late = time - store.#nextTime;
+    return index === store.#nextIndex && late < 500 && late > -500 && boot === store.#tailBoot && key === store.#tailKey;
+  }
+
   static #restop(store: ReadingStore): void {
     store.#stop = store.#fullAt >= store.#end ? store.#fullAt : store.#length;
   }
@@ -224,8 +230,7 @@ export class ReadingStore {
   static #appendAside(store: ReadingStore, value: number, boot: number, index: number, interval: number, time: number): void {
     ReadingStore.#fold(store);
     const w = store.#words;
-    const late = time - store.#nextTime;
-    if (index === store.#nextIndex && late < 500 && late > -500 && boot === store.#tailBoot && interval === store.#tailKey) {
+    if (ReadingStore.#onGrid(store, boot, index, interval, time)) {
       ReadingStore.#makeRoom(store, 0);
       w[TAIL_COUNT]++;
     } else {
@@ -251,8 +256,7 @@ export class ReadingStore {
     ReadingStore.#fold(this);
     const w = this.#words;
     const key = interval + extra * WIDTH_UNIT;
-    const late = time - this.#nextTime;
-    if (index === this.#nextIndex && late < 500 && late > -500 && boot === this.#tailBoot && key === this.#tailKey) {
+    if (ReadingStore.#onGrid(this, boot, index, key, time)) {
       ReadingStore.#makeRoom(this, extra);
       w[TAIL_COUNT]++;
     } else {

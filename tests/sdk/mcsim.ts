@@ -7,6 +7,7 @@ import { spawn, execFile, execFileSync, type ChildProcess } from "node:child_pro
 import { chmodSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import type { TelemetryDb } from "../../server/db";
 
 const run = promisify(execFile);
 export const MODDABLE = process.env.MODDABLE;
@@ -150,4 +151,20 @@ export function startSimulator(so: string, home: string, env: Record<string, str
       }
     },
   };
+}
+
+/** Polls `probe` every 200 ms until it gives a value (mcsim runs in real time), or throws after `timeoutMs`. */
+export async function until<T>(what: string, timeoutMs: number, probe: () => T | undefined | false): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value) return value;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** The readings `device` has stored, in order. */
+export function storedReadings(db: TelemetryDb, device: string): { idx: number; boot: number }[] {
+  return db.sqlite.prepare("SELECT idx, boot FROM readings WHERE device_id = ? ORDER BY boot, idx").all(device) as { idx: number; boot: number }[];
 }

@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { startServer, type RunningServer } from "../../server/server";
 import { registerDevice } from "../../server/cli";
 import { TelemetryDb } from "../../server/db";
-import { buildForSimulator, startSimulator, SKIP_REASON, type RunningSimulator } from "./mcsim";
+import { buildForSimulator, startSimulator, storedReadings, until, SKIP_REASON, type RunningSimulator } from "./mcsim";
 import { error, rpc, state } from "../improv/spec";
 import { openPseudoTerminal, type PseudoTerminal } from "../support/pty";
 
@@ -21,19 +21,7 @@ if (SKIP_REASON) console.log(`# ${SKIP_REASON}`);
 const DEVICE = "sdk-test";
 const TOKEN = "sdk-test-token-0123456789";
 
-async function until<T>(what: string, timeoutMs: number, probe: () => T | undefined | false): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-function readings(db: TelemetryDb): { idx: number; boot: number }[] {
-  return db.sqlite.prepare("SELECT idx, boot FROM readings WHERE device_id = ? ORDER BY boot, idx").all(DEVICE) as { idx: number; boot: number }[];
-}
+const readings = (db: TelemetryDb) => storedReadings(db, DEVICE);
 
 const PREFERENCES = "/tmp/thermocast-sdk-test-modpreferences.json"; // the manifest's preference root
 const quiet = () => {};

@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { startServer, type RunningServer } from "../../server/server";
 import { registerDevice } from "../../server/cli";
 import { TelemetryDb } from "../../server/db";
-import { buildForSimulator, startSimulator, SKIP_REASON as SDK_SKIP, type RunningSimulator } from "./mcsim";
+import { buildForSimulator, startSimulator, storedReadings, until, SKIP_REASON as SDK_SKIP, type RunningSimulator } from "./mcsim";
 import { makePki, type Pki } from "./pki";
 
 const SKIP_REASON = SDK_SKIP ?? (existsSync("/usr/bin/openssl") ? undefined : "openssl is not installed: the wss:// tier in mcsim is skipped");
@@ -26,19 +26,7 @@ const MANIFEST = join(process.cwd(), "tests", "sdk", "tls", "manifest.json");
 const PREFERENCES = "/tmp/thermocast-sdk-tls-modpreferences.json"; // tests/sdk/tls/manifest.json's root
 const quiet = () => {};
 
-async function until<T>(what: string, timeoutMs: number, probe: () => T | undefined | false): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-function readings(db: TelemetryDb): { idx: number; boot: number }[] {
-  return db.sqlite.prepare("SELECT idx, boot FROM readings WHERE device_id = ? ORDER BY boot, idx").all(DEVICE) as { idx: number; boot: number }[];
-}
+const readings = (db: TelemetryDb) => storedReadings(db, DEVICE);
 
 /**
  * An SNTP server on loopback port 123 (needs root, as here), at the first free address of 127.0.0.123…:
