@@ -14,9 +14,9 @@
  * is stricter here than on the board. The board shares the block between slots and chunks as needed; the
  * emulation splits it once, which is also stricter.
  *
- *   HEAP_READINGS=1000 [HEAP_CHUNK_BYTES=8192] npm run bench:heap:esp8266
+ *   HEAP_READINGS=1000 [HEAP_CHUNK_BYTES=8192] [HEAP_SLOTS=1280] [HEAP_TRACE=file] npm run bench:heap:esp8266
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execFileSync } from "node:child_process";
@@ -30,6 +30,8 @@ const READINGS = Number(process.env.HEAP_READINGS ?? 1000);
 const BLOCK_BYTES = 32768 - 256 * 16;
 const CHUNK_BYTES = Number(process.env.HEAP_CHUNK_BYTES ?? 8192);
 const SLOTS = Number(process.env.HEAP_SLOTS ?? Math.floor((BLOCK_BYTES - CHUNK_BYTES) / 16));
+/** A file to keep the firmware's whole trace in (instrumentation lines included), for attribution. */
+const TRACE = process.env.HEAP_TRACE;
 const DEVICE = "heap-test";
 const TOKEN = "heap-test-token-0001";
 const ADMIN = "heap-bench-admin-token-0001";
@@ -49,7 +51,11 @@ const app = join(work, "heap-esp8266");
 mkdirSync(app);
 writeFileSync(join(app, "manifest.json"), JSON.stringify({
   include: [join(process.cwd(), "tests", "sdk", "heap", "manifest.json")],
-  platforms: { lin: { creation: { chunk: { initial: CHUNK_BYTES, incremental: 0 }, heap: { initial: SLOTS, incremental: 0 }, stack: 256 } } },
+  platforms: { lin: {
+    creation: { chunk: { initial: CHUNK_BYTES, incremental: 0 }, heap: { initial: SLOTS, incremental: 0 }, stack: 256 },
+    // Preferences of this run only: runs side by side (and other SDK tests) do not share a file.
+    config: { file: { root: `${work}/` } },
+  } },
 }, null, 1));
 const bin = join(MODDABLE, "build", "bin", "lin", "release");
 execFileSync("mcconfig", ["-i", "-m", "-p", "lin", "-o", out, "manifest.json",
@@ -88,6 +94,7 @@ sim.process.stdout!.on("data", (chunk: Buffer) => {
   while ((newline = partial.indexOf("\n")) >= 0) {
     const line = partial.slice(0, newline);
     partial = partial.slice(newline + 1);
+    if (TRACE) appendFileSync(TRACE, `${line}\n`);
     if (/memory full|not enough memory|allocation: failed|XS abort/i.test(line)) {
       if (!aborts.length) console.log(`trace before the abort:\n  ${recent.join("\n  ")}`);
       aborts.push(line);

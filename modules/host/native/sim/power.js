@@ -4,14 +4,20 @@
  * and a sleep is a timer that runs main() again from scratch.
  */
 import Timer from "timer";
+import config from "mc/config";
 
 const RETAINED = Symbol.for("thermocast.retained");
+/**
+ * The region's size: an ESP32's 4 KB, or the manifest's `retained` (tests/sdk/heap: the ESP8266's 472 B).
+ * On the boards it is a host buffer outside the XS heap; here it is an ArrayBuffer in it (docs/memory.md).
+ */
+const REGION = config.retained ?? 4096;
 const REASON = Symbol.for("thermocast.resetReason");
 
 class Power {
 	static retained(bytes) {
-		// Like the boards: the whole region (an ESP32-sized 4 KB), whatever size was asked for.
-		globalThis[RETAINED] ??= new ArrayBuffer(Math.max(bytes, 4096));
+		// Like the boards: the whole region, whatever size was asked for.
+		globalThis[RETAINED] ??= new ArrayBuffer(Math.max(bytes, REGION));
 		return globalThis[RETAINED].byteLength >= bytes ? globalThis[RETAINED] : undefined;
 	}
 	static deepSleep(ms, wake) {
