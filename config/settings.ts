@@ -29,8 +29,11 @@ export class Settings {
   /** Problems found while loading (bad manifest or stored values), for the console and the log. */
   readonly warnings: string[] = [];
   #preferences: PreferenceStore;
-  /** What each key falls back to when its stored value is removed: the manifest's value, or the schema's. */
-  #fallback: ConfigValues;
+  /**
+   * The manifest's values, as given: what a key falls back to when its stored value is removed is read from
+   * them (or the schema) when asked, not kept as a second copy of every value (a slot a key on the ESP8266).
+   */
+  #manifest: Readonly<Record<string, unknown>> | undefined;
 
   constructor(preferences: PreferenceStore, manifest: Readonly<Record<string, unknown>> | undefined) {
     this.#preferences = preferences;
@@ -42,7 +45,7 @@ export class Settings {
         else this.warnings.push(`manifest: ${parsed.error}`);
       }
     }
-    this.#fallback = { ...this.values };
+    this.#manifest = manifest;
     for (const field of FIELDS) {
       const stored = this.#read(field.pref);
       if (stored === undefined) continue;
@@ -65,7 +68,12 @@ export class Settings {
   }
   /** The value `key` goes back to when unset. */
   fallback(key: ConfigKey): ConfigValue {
-    return this.#fallback[key];
+    const given = this.#manifest?.[key];
+    if (given !== undefined) {
+      const parsed = parseValue(key, given);
+      if (parsed.ok) return parsed.value;
+    }
+    return findField(key)!.default;
   }
   /** True when `key` has a value of its own in preference storage. */
   stored(key: ConfigKey): boolean {
@@ -118,7 +126,7 @@ export class Settings {
       const field = findField(key);
       if (!field) return { ok: false, error: `unknown setting '${key}'` };
       if (pushedOnly && !field.pushable) return { ok: false, error: `${key} cannot be set by the server` };
-      next[field.key] = this.#fallback[field.key];
+      next[field.key] = this.fallback(field.key);
       touched.push(field.key);
     }
     for (const key in patch) {
@@ -154,7 +162,7 @@ export class Settings {
   reset(key: ConfigKey, manifestDefault?: ConfigValue): boolean {
     const field = findField(key)!;
     if (this.#preferences.get(field.pref) !== undefined) this.#write(field.pref, undefined);
-    const value = manifestDefault ?? this.#fallback[key];
+    const value = manifestDefault ?? this.fallback(key);
     const changed = this.values[key] !== value;
     this.values[key] = value;
     return changed;
