@@ -8,7 +8,9 @@ import { staticAddress, type ConfigKey } from "./config/schema";
 import { ReadingStore } from "./modules/store/readings";
 import { BatchEncoder } from "./modules/protocol/batch";
 import { Link, type LinkSettings } from "./modules/link/link";
-import { Uplink } from "./modules/uplink/uplink";
+import { Uplink, type ConfigAnswer, type UplinkOptions } from "./modules/uplink/uplink";
+import type { LinkErrorCode, LinkEventName } from "./modules/link/link";
+import type { ProbeChannel } from "./sensors/channel";
 import { Sampler } from "./modules/sampler/sampler";
 import { createProbe, reconfigureProbe } from "./sensors/select";
 import { WakeState } from "./modules/power/retained";
@@ -85,40 +87,9 @@ export default function main(): void {
     };
   };
 
-  const uplink: Uplink = new Uplink({
-    host,
-    store,
-    encoder: new BatchEncoder(MAX_BATCH),
-    hello: () => ({
-      id: settings.text("device.id"),
-      fw: FIRMWARE_VERSION,
-      boot,
-      rr: resetReason,
-      mode: settings.text("mode"),
-      cfg: {
-        "sample.interval": settings.int("sample.interval"),
-        "batch.size": settings.int("batch.size"),
-        "batch.latency": settings.int("batch.latency"),
-      },
-      err: link.takeError() || undefined,
-      store: { n: store.count, cap: store.capacity, drop: store.dropped, corrupt: wake?.corrupt, lost: wake?.lost },
-      mem: host.memory(),
-      // `ch` only for a probe with more than one channel: a temperature probe's hello is as it was.
-      probe: { type: settings.text("probe.type"), ch: probe.channels.length > 1 ? probe.channels : undefined, ...probe.faults.report() },
-      wake: wake ? { awake: wake.awakeMs, connect: wake.connectMs, retries: wake.retries, n: wake.wakes } : undefined,
-    }),
-    batchSize: () => settings.int("batch.size"),
-    maxLatency: () => settings.int("batch.latency") * 1000,
-    ackTimeout: () => settings.int("link.ack.timeout"),
-    applyConfig: (set) => {
-      const pushed = settings.applyPushed(set, (key, value) =>
-        key === "mode" && value === "battery" && capacity <= 0 ? "mode: this board keeps no memory through deep sleep" : undefined);
-      changed(pushed.changed);
-      return pushed;
-    },
-    fail: (event, code, reason) => link.fail(event, code, reason),
-  });
-  const link = new Link(host, linkSettings(), uplink);
+  const terms = new UplinkTerms(host, store, new BatchEncoder(MAX_BATCH), settings, probe, wake, boot, resetReason, capacity, changed);
+  const uplink = new Uplink(terms);
+  const link = (terms.link = new Link(host, linkSettings(), uplink));
 
   const sampler = new Sampler(host, probe, settings.int("sample.interval"), (value, index, interval, time, more) => {
     if (more) store.appendChannels(value, more, boot, index, interval, time);
@@ -182,4 +153,72 @@ export default function main(): void {
   host.log(`thermocast ${FIRMWARE_VERSION} boot ${boot} (${resetReason}) as ${settings.text("device.id")}`);
   sampler.start();
   link.start();
+}
+
+/**
+ * What the uplink asks of the rest of the firmware: what `hello` says, the batch limits, pushed
+ * configuration. Methods of one object rather than closures: on the ESP8266 each closure is a function
+ * instance of about five slots and one more a variable it captures, while methods stay in flash
+ * (docs/memory.md).
+ */
+class UplinkTerms implements UplinkOptions {
+  /** Set once the link is built (it takes the uplink). */
+  link!: Link;
+  constructor(
+    readonly host: ModdableHost,
+    readonly store: ReadingStore,
+    readonly encoder: BatchEncoder,
+    readonly settings: Settings,
+    readonly probe: ProbeChannel,
+    readonly wake: WakeState | undefined,
+    readonly boot: number,
+    readonly resetReason: string,
+    /** Readings retained memory holds in battery mode; 0 where the board keeps none. */
+    readonly capacity: number,
+    readonly changed: (keys: readonly ConfigKey[]) => void,
+  ) {}
+
+  hello(): Record<string, unknown> {
+    const { settings, store, wake, probe } = this;
+    return {
+      id: settings.text("device.id"),
+      fw: FIRMWARE_VERSION,
+      boot: this.boot,
+      rr: this.resetReason,
+      mode: settings.text("mode"),
+      cfg: {
+        "sample.interval": settings.int("sample.interval"),
+        "batch.size": settings.int("batch.size"),
+        "batch.latency": settings.int("batch.latency"),
+      },
+      err: this.link.takeError() || undefined,
+      store: { n: store.count, cap: store.capacity, drop: store.dropped, corrupt: wake?.corrupt, lost: wake?.lost },
+      mem: this.host.memory(),
+      // `ch` only for a probe with more than one channel: a temperature probe's hello is as it was.
+      probe: { type: settings.text("probe.type"), ch: probe.channels.length > 1 ? probe.channels : undefined, ...probe.faults.report() },
+      wake: wake ? { awake: wake.awakeMs, connect: wake.connectMs, retries: wake.retries, n: wake.wakes } : undefined,
+    };
+  }
+  batchSize(): number {
+    return this.settings.int("batch.size");
+  }
+  maxLatency(): number {
+    return this.settings.int("batch.latency") * 1000;
+  }
+  ackTimeout(): number {
+    return this.settings.int("link.ack.timeout");
+  }
+  applyConfig(set: Record<string, unknown>): ConfigAnswer {
+    const pushed = this.settings.applyPushed(set, this.capacity <= 0 ? refuseBattery : undefined);
+    this.changed(pushed.changed);
+    return pushed;
+  }
+  fail(event: LinkEventName, code: LinkErrorCode, reason: string): void {
+    this.link.fail(event, code, reason);
+  }
+}
+
+/** A pushed `mode` of battery, on a board without retained memory. */
+function refuseBattery(key: string, value: unknown): string | undefined {
+  return key === "mode" && value === "battery" ? "mode: this board keeps no memory through deep sleep" : undefined;
 }

@@ -84,7 +84,7 @@ export class LineConsole {
     this.#options = options;
     this.#output = options.output;
     this.#settings = options.settings;
-    this.#editor = new LineEditor(options.output, (key) => findField(key)?.secret === true, options.echo ?? true);
+    this.#editor = new LineEditor(options.output, isSecret, options.echo ?? true);
   }
 
   /** Keys staged and not yet saved. */
@@ -339,6 +339,11 @@ export class LineConsole {
     });
     if (!queued) this.#reply("busy: output is still being sent");
   }
+}
+
+/** Whether the setting `key` is masked as it is typed (one function for every console: no closure each). */
+function isSecret(key: string): boolean {
+  return findField(key)?.secret === true;
 }
 
 function show(field: Field, value: ConfigValue): string {
