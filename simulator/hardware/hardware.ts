@@ -21,6 +21,7 @@ import { Radio } from "./wifi";
 import { BOOT_MS, EnergyMeter } from "./energy";
 import { mulberry32 as generator } from "./random";
 import type { Board } from "./board";
+import type { DeviceEvent } from "../../modules/host/events";
 
 export interface HardwareOptions {
   id: string;
@@ -41,6 +42,9 @@ export interface HardwareOptions {
 /** Why the firmware last started, as Power.resetReason() says it (docs/protocol.md, `rr`). */
 export type ResetReason = "power-on" | "deep-sleep" | "software" | "watchdog" | "panic" | "brownout";
 
+/** An event the firmware reported (modules/host/events.ts), with the virtual time it did. */
+export type TimedEvent = DeviceEvent & { readonly at: number };
+
 /** RTC memory the firmware may keep (modules/host/native/<platform>/power.c). */
 const RETAINED_BYTES: Record<Platform, number> = { esp32: 4096, esp8266: 472, lin: 4096 };
 /** The longest deep sleep the native module takes, ms (Power.maxSleep in modules/host/native/<platform>/power.js). */
@@ -59,6 +63,10 @@ export class Hardware implements Board {
   /** What is wired to the pins for the probe drivers: 1-Wire, I2C, ADC (native/probe-io). */
   readonly io: BoardIo;
   readonly trace: Trace;
+  /** The firmware's events, across runs: what tests read instead of the console's wording. */
+  readonly events: TimedEvent[] = [];
+  /** Told of each event as it is reported (the fault rig's timeline). */
+  onEvent: ((event: TimedEvent) => void) | undefined;
   readonly timers = new DeviceTimers(this);
   readonly wifi = new Radio(this);
   readonly network = new Network(this);
@@ -161,6 +169,17 @@ export class Hardware implements Board {
   }
 
   /** Power.restart: a software reset, at once (from a fresh turn, outside the caller's stack). */
+  /**
+   * `host/report` (simulator/moddable/report.ts): the record, copied out of the firmware's vm realm (so
+   * that deepStrictEqual holds against a test's own objects), and its line on the console as a board traces it.
+   */
+  report(event: DeviceEvent, text: string): void {
+    const timed: TimedEvent = { ...structuredClone(event), at: this.clock.now() };
+    this.events.push(timed);
+    this.onEvent?.(timed);
+    this.trace.write(text, "\n");
+  }
+
   restart(): void {
     if (!this.#powered) return;
     this.#stop("restart");
