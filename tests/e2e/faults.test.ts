@@ -55,7 +55,7 @@ function assertDelivered(device: FaultDevice, slack = 6 * MINUTE, tolerance = SE
 }
 
 /**
- * Every logged backoff delay lies under its bound, the bounds are the backoff's (doubling from base to cap,
+ * Every reported backoff delay lies under its bound, the bounds are the backoff's (doubling from base to cap,
  * the cap growing in a long outage), starting over only at base, and the retry came on time.
  */
 function assertBackoff(device: FaultDevice): void {
