@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { FaultDevice, FaultServer, delivery, type Happening } from "../../simulator/faults/rig";
+import { FaultDevice, FaultServer, delivery } from "../../simulator/faults/rig";
 import { LinkEvent, LinkState } from "../../modules/link/link";
 
 const SECOND = 1000, MINUTE = 60 * SECOND, HOUR = 60 * MINUTE;
@@ -35,19 +35,11 @@ async function batteryDevice(id: string, seed: number): Promise<FaultDevice> {
   return device;
 }
 
-/** Each wake's time awake, from its start to its deep sleep. */
-function awakeTimes(events: Happening[]): number[] {
-  const times: number[] = [];
-  let start: number | undefined;
-  for (const event of events) {
-    if (event.kind !== "sim") continue;
-    if (/^\[sim\] (power-on|deep-sleep) \(start/.test(event.text)) start = event.at;
-    else if (event.text.startsWith("[sim] deep sleep") && start !== undefined) {
-      times.push(event.at - start);
-      start = undefined;
-    }
-  }
-  return times;
+/** Each wake's time awake, from its start (a cold boot or a wake) to its deep sleep. */
+function awakeTimes(device: FaultDevice): number[] {
+  return device.device.hardware.runs
+    .filter((run) => (run.reason === "power-on" || run.reason === "deep-sleep") && run.ended === "deep sleep")
+    .map((run) => run.end - run.start);
 }
 
 test("battery: a 6-hour outage keeps every wake within its budget and the backoff across sleeps", async () => {
@@ -64,7 +56,7 @@ test("battery: a 6-hour outage keeps every wake within its budget and the backof
   const upAt = bench.clock.now();
   await bench.clock.advance(2 * HOUR);
 
-  const awake = awakeTimes(device.events);
+  const awake = awakeTimes(device);
   assert.ok(awake.length > 400, `${awake.length} wakes`);
   assert.ok(Math.max(...awake) <= AWAKE_BUDGET, `longest wake ${Math.max(...awake)} ms, budget ${AWAKE_BUDGET}`);
 
@@ -105,7 +97,7 @@ test("battery: a server that accepts the connection and never answers is cut by 
   await bench.clock.advance(2 * HOUR);
   device.proxy.blackhole(false);
   await bench.clock.advance(HOUR);
-  const awake = awakeTimes(device.events);
+  const awake = awakeTimes(device);
   assert.ok(Math.max(...awake) <= AWAKE_BUDGET, `longest wake ${Math.max(...awake)} ms`);
   const timeouts = device.retries().filter((r) => r.from === LinkState.Handshaking && r.on === LinkEvent.Timeout);
   assert.ok(timeouts.length >= 3, `${timeouts.length} handshake timeouts`);
