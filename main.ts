@@ -29,7 +29,7 @@ const CHECK_IN_MS = 6 * 3600 * 1000;
 export default function main(): void {
   const host = new ModdableHost(main);
   const settings = new Settings(host.preferences, host.manifest);
-  for (const warning of settings.warnings) host.log(`config: ${warning}`);
+  for (const warning of settings.warnings) host.event({ kind: "config.warning", warning });
 
   const resetReason = host.resetReason();
   const memory = host.retainedMemory(0);
@@ -45,13 +45,13 @@ export default function main(): void {
     if (memory && capacity > 0) {
       wake = new WakeState(memory, capacity, slots, () => host.commitRetained());
       const found = wake.restore();
-      if (found === "corrupt") host.log(`power: retained image corrupt, discarded (${wake.corrupt} so far, ${wake.lost} readings lost)`);
+      if (found === "corrupt") host.event({ kind: "power.corrupt", corrupt: wake.corrupt, lost: wake.lost });
       fresh = found !== "restored";
       // After a deep sleep the clock goes on from the planned wake; after a reset in a wake, from the last
       // commit (the time since is not known: at most the awake cap).
       if (!fresh) host.resumeClock(wake.clock);
     } else {
-      host.log("power: no retained memory on this platform, running always-on");
+      host.event({ kind: "power.noRetained" });
     }
   }
   // Boots are counted in flash, once per cold boot: a deep-sleep wake is not a boot, unless it found no
@@ -98,7 +98,7 @@ export default function main(): void {
     // Every 100 readings, the heap in use: the figure docs/memory.md budgets (Moddable's instrumentation).
     if (index % 100 === 99) {
       const memory = host.memory();
-      if (memory) host.log(`heap: ${memory.slots} slot bytes, ${memory.chunks} chunk bytes after ${index + 1} readings`);
+      if (memory) host.event({ kind: "heap", slots: memory.slots, chunks: memory.chunks, readings: index + 1 });
     }
   });
 
@@ -114,7 +114,7 @@ export default function main(): void {
     }
     reconfigureProbe(probe, keys, settings, host, boot);
     if (keys.indexOf("mode") >= 0) switchMode();
-    if (keys.length) host.log(`config: changed ${keys.join(", ")}`);
+    if (keys.length) host.event({ kind: "config.changed", keys });
   }
 
   /**
@@ -150,7 +150,7 @@ export default function main(): void {
     }).wake(fresh, boot, !fresh && resetReason === "deep-sleep");
     return;
   }
-  host.log(`thermocast ${FIRMWARE_VERSION} boot ${boot} (${resetReason}) as ${settings.text("device.id")}`);
+  host.event({ kind: "boot", version: FIRMWARE_VERSION, boot, resetReason, id: settings.text("device.id") });
   sampler.start();
   link.start();
 }

@@ -28,7 +28,7 @@ import { NtcThermistor, parseSteinhartHart, type ThermistorModel } from "./ntc/n
 
 export type ProbeSettings = Pick<Settings, "int" | "text">;
 /** What building a probe needs from the platform: its probe I/O, timers, clock and log. */
-export type ProbeHost = Pick<Host, "probeIo" | "setTimer" | "clearTimer" | "ticks" | "log">;
+export type ProbeHost = Pick<Host, "probeIo" | "setTimer" | "clearTimer" | "ticks" | "event">;
 
 /** Settings the channel applies itself; every other probe setting rebuilds the driver. */
 const CHANNEL_KEYS: readonly ConfigKey[] = Object.freeze(["probe.offset", "probe.stuck"] as ConfigKey[]);
@@ -68,7 +68,7 @@ function buildDriver(settings: ProbeSettings, host: ProbeHost, seed: number, fau
   const channels = driver?.channels;
   const io = host.probeIo();
   if (!io) {
-    host.log(`probe: ${type}: this platform has no probe I/O, reporting no-device`);
+    host.event({ kind: "probe.noIo", probe: type });
     return new AbsentProbe({ faults, channels });
   }
   const opened: Closable[] = [];
@@ -78,7 +78,7 @@ function buildDriver(settings: ProbeSettings, host: ProbeHost, seed: number, fau
     return opened.length ? new WithBuses(probe, opened) : probe;
   } catch (error) {
     closeAll(opened);
-    host.log(`probe: ${type}: cannot open (${(error as Error)?.message ?? error}), reporting no-device`);
+    host.event({ kind: "probe.cannotOpen", probe: type, error: String((error as Error)?.message ?? error) });
     return new AbsentProbe({ faults, channels });
   }
 }
@@ -120,7 +120,7 @@ export const DRIVER_TYPES: readonly string[] = Object.freeze(Object.keys(DRIVERS
 function i2c(c: DriverContext, type: string): I2CSensor {
   const address = c.settings.int("probe.address") || undefined;
   const sensor = { io: c.io.SMBus, address, data: c.pins.i2c.data, clock: c.pins.i2c.clock, hz: c.pins.i2c.hz };
-  c.host.log(`probe: ${type} at ${address ? `0x${address.toString(16)}` : "its own address"} on SDA GPIO${sensor.data}, SCL GPIO${sensor.clock}`);
+  c.host.event({ kind: "probe.i2c", probe: type, address: address ?? 0, data: sensor.data, clock: sensor.clock });
   return sensor;
 }
 
@@ -136,8 +136,7 @@ function openDS18B20({ settings, io, pins, host, faults, opened }: DriverContext
     roms = discoverDS18B20(bus).roms;
   } catch {} // a search the platform gives up on finds nothing
   const rom = roms.length ? roms[0] : undefined;
-  const more = roms.length > 1 ? `, ${roms.length - 1} more not sampled` : "";
-  host.log(`probe: ds18b20 on GPIO${gpio}: ${rom ? romName(rom) : "none found yet"}${more}`);
+  host.event({ kind: "probe.onewire", gpio, rom: rom ? romName(rom) : "", more: roms.length > 1 ? roms.length - 1 : 0 });
   return new DS18B20({ sensor: { io: bus, rom, crc: io.oneWireCrc }, timers: host, faults, resolution: settings.int("probe.resolution") });
 }
 
@@ -151,7 +150,7 @@ function openNtc({ settings, io, pins, host, faults, opened }: DriverContext): T
   const fitted = table ? parseSteinhartHart(table) : undefined;
   if (typeof fitted === "string") throw new RangeError(`ntc.sh ${fitted}`);
   const model: ThermistorModel = fitted ?? { type: "beta", nominal: settings.int("ntc.r25"), beta: settings.int("ntc.beta") };
-  host.log(`probe: ntc on ADC GPIO${gpio}${power ? `, powered from GPIO${powerPin}` : ""}`);
+  host.event({ kind: "probe.ntc", gpio, power: power ? powerPin : -1 });
   return new NtcThermistor({
     sensor: { io: io.Analog, pin: gpio },
     timers: host,

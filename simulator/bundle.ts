@@ -28,6 +28,7 @@ const HOST_MODULES: Readonly<Record<string, string>> = {
   "native/probe-io": "probe-io.ts",
   "native/wifi-ap": "wifi-ap.ts",
   "host/tls": "../../modules/host/tls/none.ts",
+  "host/report": "report.ts",
   "embedded:io/serial": "serial.ts",
   "mc/config": "mc-config.ts",
 };

@@ -6,9 +6,10 @@
 import vm from "node:vm";
 import { firmwareScript } from "./bundle";
 import type { Clock } from "./hardware/clock";
-import { Hardware, type ResetReason } from "./hardware/hardware";
+import { Hardware, type ResetReason, type TimedEvent } from "./hardware/hardware";
 import type { Platform } from "./hardware/preferences";
 import type { Sample } from "./hardware/probe";
+import type { DeviceEventKind, EventOf } from "../modules/host/events";
 
 export interface SimDeviceOptions {
   clock: Clock;
@@ -63,6 +64,14 @@ export class SimDevice {
   /** Every probe read, across runs. */
   get samples(): Sample[] {
     return this.hardware.probe.samples;
+  }
+  /** The firmware's events (modules/host/events.ts), across runs, with their virtual times. */
+  get events(): readonly TimedEvent[] {
+    return this.hardware.events;
+  }
+  /** The events of one kind, across runs. */
+  eventsOf<K extends DeviceEventKind>(kind: K): (EventOf<K> & { readonly at: number })[] {
+    return this.hardware.events.filter((e): e is EventOf<K> & { readonly at: number } => e.kind === kind);
   }
   /** Console lines, across runs. */
   get log(): string[] {

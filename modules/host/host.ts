@@ -5,6 +5,7 @@
  */
 import type { StaticAddress } from "../../config/schema";
 import type { ProbeIo } from "../../sensors/probe-io";
+import type { DeviceEvent } from "./events";
 
 export interface TimerHandle {
   readonly brand?: unknown;
@@ -141,8 +142,13 @@ export interface Host {
   openWebSocket(url: string, headers: string[], events: WebSocketEvents, ntp?: string): WebSocketHandle;
   /** XS heap in use, bytes (Moddable's instrumentation), or undefined where it is not measured. */
   memory(): { slots: number; chunks: number } | undefined;
-  /** A line on the debug console (trace). */
+  /** A line on the debug console (trace): what no tool reads (Improv's complaints). */
   log(text: string): void;
+  /**
+   * Reports an event: on a board its line (eventText, modules/host/events.ts) goes to the debug console; the
+   * simulator keeps the record too, for tests and tools to read instead of the line.
+   */
+  event(event: DeviceEvent): void;
   /** Why the chip last reset: power-on, deep-sleep, software, watchdog, panic, brownout or unknown. */
   resetReason(): string;
   restart(): void;

@@ -14,6 +14,7 @@ import Power from "native/power";
 import BoardProbeIo from "native/probe-io";
 import WifiAp from "native/wifi-ap";
 import Tls from "host/tls";
+import report from "host/report";
 import Serial from "embedded:io/serial";
 import type { PlatformTls } from "./tls/tls";
 import { parseServerUrl } from "../protocol/endpoint";
@@ -21,6 +22,7 @@ import { frameBytes, type Host, type PreferenceStore, type TlsState, type Serial
 import type { ProbeIo } from "../../sensors/probe-io";
 import { findField } from "../../config/schema";
 import { encodeUtf8 } from "../console/utf8";
+import { eventText, type DeviceEvent } from "./events";
 
 const DOMAIN = "thermocast";
 /** Where the clock is set from before a wss:// connection, unless the setting `server.ntp` names a server. */
@@ -409,6 +411,11 @@ export class ModdableHost implements Host {
 
   log(text: string): void {
     trace(text, "\n");
+  }
+
+  /** The platform's `host/report` takes the record and its line: the boards trace the line. */
+  event(event: DeviceEvent): void {
+    report(event, eventText(event));
   }
 
   resetReason(): string {

@@ -8,61 +8,9 @@ import type { Host, TlsState, WebSocketHandle } from "../host/host";
 import type { StaticAddress } from "../../config/schema";
 import { deviceUrl, parseServerUrl } from "../protocol/endpoint";
 import { Backoff } from "./backoff";
+import { LinkError, LinkEvent, LinkState, LINK_ERROR_TEXT, type LinkErrorCode, type LinkEventName, type LinkStateName } from "./codes";
 
-export const LinkState = Object.freeze({
-  Idle: "Idle",
-  JoiningWiFi: "JoiningWiFi",
-  /** TCP connect (and DNS) under way. */
-  Connecting: "Connecting",
-  /** TCP connected, the WebSocket upgrade under way. */
-  Handshaking: "Handshaking",
-  Online: "Online",
-  Backoff: "Backoff",
-  Suspended: "Suspended",
-});
-export type LinkStateName = (typeof LinkState)[keyof typeof LinkState];
-
-export const LinkEvent = Object.freeze({
-  Start: "Start",
-  WifiUp: "WifiUp",
-  WifiDown: "WifiDown",
-  /** The TCP connection is up (Moddable's Client message 1). */
-  Connected: "Connected",
-  /** The WebSocket handshake completed (message 2). */
-  Opened: "Opened",
-  Closed: "Closed",
-  Timeout: "Timeout",
-  /** Online and nothing heard for `heartbeat` ms: time to ask. */
-  Quiet: "Quiet",
-  /** The server refused the credentials, or the configuration cannot work: retrying will not help. */
-  Rejected: "Rejected",
-  RetryDue: "RetryDue",
-  ConfigChanged: "ConfigChanged",
-  Stop: "Stop",
-});
-export type LinkEventName = (typeof LinkEvent)[keyof typeof LinkEvent];
-
-/**
- * What kind of failure the link last met, as a code: what a battery wake keeps across deep sleep in a word of
- * retained memory (modules/power/retained.ts). In `hello` the sentence goes, or LINK_ERROR_TEXT[code] when
- * only the code survived a sleep.
- */
-export const LinkError = Object.freeze({
-  None: 0,
-  /** Wi-Fi not joined, lost, or its password refused. */
-  Wifi: 1,
-  /** The connection failed or closed (a session error from the server included). */
-  Connect: 2,
-  /** A connect, handshake or pong took too long. */
-  Timeout: 3,
-  /** Refused by the server or by the configuration: retrying will not help. */
-  Rejected: 4,
-  /** A batch was not acknowledged in time. */
-  Ack: 5,
-});
-export type LinkErrorCode = (typeof LinkError)[keyof typeof LinkError];
-/** Each code's text, by code. */
-export const LINK_ERROR_TEXT: readonly string[] = Object.freeze(["", "wifi", "connect", "timeout", "rejected", "ack"]);
+export { LinkError, LinkEvent, LinkState, LINK_ERROR_TEXT, type LinkErrorCode, type LinkEventName, type LinkStateName } from "./codes";
 
 export type LinkAction = "joinWifi" | "connect" | "handshake" | "goOnline" | "ping" | "retryLater" | "suspend" | "rejoin" | "shutDown";
 
@@ -182,8 +130,6 @@ export class Link {
   onTransition: ((from: LinkStateName, event: LinkEventName, to: LinkStateName) => void) | undefined;
   /** One-shot mode: the link gave up for this wake; try again no sooner than `delay` ms from now. */
   onRest: ((delay: number) => void) | undefined;
-  /** Observers, for tests and tools: each retry's delay (ms), the bound it was drawn under, and the reason. */
-  onRetry: ((delay: number, bound: number, reason: string) => void) | undefined;
   #host: Host;
   #settings: LinkSettings;
   #client: LinkClient;
@@ -267,7 +213,7 @@ export class Link {
     this.state = transition.to;
     this.#host.clearTimer(this.#timer);
     this.#timer = undefined;
-    this.#run(transition.action);
+    this.#run(transition.action, from, event);
     this.onTransition?.(from, event, transition.to);
   }
 
@@ -353,7 +299,8 @@ export class Link {
     this.#socket?.send(PING);
   }
 
-  #retryLater(): void {
+  /** `from` and `on`: the state the failure ended, and the event that ended it. */
+  #retryLater(from: LinkStateName, on: LinkEventName): void {
     this.#drop();
     if (this.#pendingError) {
       this.lastError = this.#pendingError;
@@ -363,9 +310,8 @@ export class Link {
     this.#pendingCode = LinkError.None;
     const bound = this.backoff.bound();
     const next = this.backoff.next(this.#host.random());
-    // One line a retry: the serial console shows why.
-    this.#host.log(`link: retry in ${next} ms of ${bound} (${this.lastError})`);
-    this.onRetry?.(next, bound, this.lastError);
+    // One event a retry: the serial console shows why.
+    this.#host.event({ kind: "link.retry", delayMs: next, boundMs: bound, error: this.lastErrorCode, from, on, reason: this.lastError });
     this.#rest(next);
   }
 
@@ -376,7 +322,7 @@ export class Link {
     this.#pendingError = "";
     this.#pendingCode = LinkError.None;
     this.backoff.reset(); // after the long wait, the ramp starts over
-    this.#host.log(`link: suspended: ${this.lastError}`);
+    this.#host.event({ kind: "link.suspended", error: this.lastErrorCode, reason: this.lastError });
     this.#rest(SUSPEND_RETRY);
   }
 
@@ -393,14 +339,14 @@ export class Link {
   }
 
   /** The actions are private: only a transition of the table runs one. */
-  #run(action: LinkAction): void {
+  #run(action: LinkAction, from: LinkStateName, event: LinkEventName): void {
     switch (action) {
       case "joinWifi": return this.#joinWifi();
       case "connect": return this.#connect();
       case "handshake": return this.#handshake();
       case "goOnline": return this.#goOnline();
       case "ping": return this.#ping();
-      case "retryLater": return this.#retryLater();
+      case "retryLater": return this.#retryLater(from, event);
       case "suspend": return this.#suspend();
       case "rejoin": return this.#rejoin();
       case "shutDown": return this.#shutDown();

@@ -154,7 +154,7 @@ export class Uplink implements LinkClient {
         return; // the link's heartbeat: hearing it was the point
     }
     this.bogus++;
-    this.#options.host.log(`uplink: ignored frame ${text.length > 80 ? text.slice(0, 80) + "…" : text}`);
+    this.#options.host.event({ kind: "uplink.ignored", frame: text });
   }
 
   /**
@@ -212,7 +212,7 @@ export class Uplink implements LinkClient {
     const at = window.find(seq);
     if (at < 0) {
       this.bogus++;
-      this.#options.host.log(`uplink: ack for unknown batch ${seq}`);
+      this.#options.host.event({ kind: "uplink.unknownAck", seq });
       return;
     }
     window.done[at] = stored ? 1 : 2;
@@ -247,7 +247,7 @@ export class Uplink implements LinkClient {
   }
 
   #error(code: string, message: string, seq: unknown): void {
-    this.#options.host.log(`uplink: server error ${code}: ${message}`);
+    this.#options.host.event({ kind: "uplink.serverError", code, message });
     if (REJECTIONS.indexOf(code) >= 0) return this.#options.fail(LinkEvent.Rejected, LinkError.Rejected, `server: ${code}`);
     if (typeof seq !== "number" || this.#window.find(seq) < 0) return;
     if (SESSION_ERRORS.indexOf(code) >= 0) return this.#options.fail(LinkEvent.Closed, LinkError.Connect, `server: ${code}`);

@@ -1,13 +1,15 @@
 /*
  * A fault bench: the real server in this process, a FaultProxy in front of it, and simulated devices that
  * reach the proxy by a name the simulated network resolves (so DNS can fail too), all on one VirtualClock.
- * Each device's Wi-Fi joins, connection attempts and link log lines are recorded with their virtual time,
+ * Each device's Wi-Fi joins, connection attempts and firmware events are recorded with their virtual time,
  * and the server's hellos and stored batches per device, for tests and benchmarks to check.
  */
 import { startServer, type RunningServer } from "../../server/server";
 import type { LogLine } from "../../server/log";
 import { SimDevice } from "../device";
 import { VirtualClock } from "../hardware/clock";
+import type { TimedEvent } from "../hardware/hardware";
+import { eventText, type EventOf } from "../../modules/host/events";
 import type { Platform } from "../hardware/preferences";
 import { FaultProxy } from "./proxy";
 
@@ -90,24 +92,18 @@ export interface FaultDeviceOptions {
 
 /**
  * What the device did, in order, with virtual times: Wi-Fi joins, connection attempts (a DNS lookup or a
- * TCP connect started), the firmware's `link:` log lines, and the simulator's power notes (`[sim] …`).
+ * TCP connect started), the simulator's power notes (`[sim] …`), and the firmware's events.
  */
-export interface DeviceEvent {
-  at: number;
-  kind: "join" | "connect" | "link" | "sim";
-  text: string;
+export type Happening = { at: number; kind: "join" | "connect" | "sim"; text: string } | TimedEvent;
+
+/** A happening as a line, for a failure's message. */
+export function happeningText(happening: Happening): string {
+  const text = "text" in happening ? happening.text : eventText(happening);
+  return `${new Date(happening.at).toISOString()} ${happening.kind} ${text}`;
 }
 
-export interface Retry {
-  /** Position in `events`. */
-  seq: number;
-  at: number;
-  delay: number;
-  bound: number;
-  reason: string;
-}
-
-const RETRY = /^link: retry in (\d+) ms of (\d+) \((.*)\)$/;
+/** A backoff the firmware reported (its `link.retry` event), and where it is in `events`. */
+export type Retry = EventOf<"link.retry"> & { readonly at: number; readonly seq: number };
 
 /** One device behind its own FaultProxy. */
 export class FaultDevice {
@@ -115,7 +111,7 @@ export class FaultDevice {
   readonly proxy: FaultProxy;
   readonly device: SimDevice;
   readonly id: string;
-  readonly events: DeviceEvent[] = [];
+  readonly events: Happening[] = [];
   /** While true, looking the server's name up fails. */
   dnsDown = false;
 
@@ -157,11 +153,12 @@ export class FaultDevice {
       if (joinOptions) this.events.push({ at: clock.now(), kind: "join", text: joinOptions.ssid ?? "" });
       return join(joinOptions, notify);
     };
+    hardware.onEvent = (event) => this.events.push(event);
+    // The simulator's own notes (power on, deep sleep, reset): its wording, not the firmware's.
     const trace = hardware.trace;
     const line = trace.line.bind(trace);
     trace.line = (text: string) => {
-      if (text.startsWith("link: ")) this.events.push({ at: clock.now(), kind: "link", text });
-      else if (text.startsWith("[sim] ")) this.events.push({ at: clock.now(), kind: "sim", text });
+      if (text.startsWith("[sim] ")) this.events.push({ at: clock.now(), kind: "sim", text });
       line(text);
     };
   }
@@ -187,12 +184,11 @@ export class FaultDevice {
     return this.events.filter((e) => e.kind === "join").map((e) => e.at);
   }
 
-  /** Backoff delays the firmware logged: when, how long, the bound it was drawn under, and why. */
+  /** Backoff delays the firmware reported: when, how long, the bound it was drawn under, and why. */
   retries(): Retry[] {
     const found: Retry[] = [];
     this.events.forEach((event, seq) => {
-      const match = event.kind === "link" ? RETRY.exec(event.text) : null;
-      if (match) found.push({ seq, at: event.at, delay: Number(match[1]), bound: Number(match[2]), reason: match[3] });
+      if (event.kind === "link.retry") found.push({ ...event, seq });
     });
     return found;
   }

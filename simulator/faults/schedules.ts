@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { FaultDevice, type FaultServer, delivery } from "./rig";
+import { FaultDevice, type FaultServer, delivery, happeningText } from "./rig";
 import { PONG_TIMEOUT, WIFI_TIMEOUT } from "../../modules/link/link";
 import { Backoff, OUTAGE_CAP } from "../../modules/link/backoff";
 
@@ -181,23 +181,23 @@ export class Run {
 
   checkBackoff(): number {
     const hellos = this.device.record.hellos;
-    let previous: { at: number; bound: number } | undefined;
+    let previous: { at: number; boundMs: number } | undefined;
     const model = new Backoff(this.base, this.cap);
     const retries = this.device.retries();
     for (const retry of retries) {
-      const where = `${this.describe()}\nretry at ${retry.at}: ${retry.delay} of ${retry.bound} (${retry.reason})`;
-      assert.ok(retry.delay >= 0 && retry.delay < retry.bound && retry.bound <= Math.max(this.cap, OUTAGE_CAP), where);
+      const where = `${this.describe()}\nretry at ${retry.at}: ${retry.delayMs} of ${retry.boundMs} (${retry.reason})`;
+      assert.ok(retry.delayMs >= 0 && retry.delayMs < retry.boundMs && retry.boundMs <= Math.max(this.cap, OUTAGE_CAP), where);
       const confirmedSince = previous === undefined || hellos.some((h) => h > previous!.at && h <= retry.at);
       // The bounds are the backoff's own, attempt after attempt; they start over at base only after a hello.
-      if (retry.bound === this.base && confirmedSince) model.reset();
-      assert.equal(retry.bound, model.bound(), `${where}: bound after ${previous?.bound}, attempt ${model.attempt}`);
+      if (retry.boundMs === this.base && confirmedSince) model.reset();
+      assert.equal(retry.boundMs, model.bound(), `${where}: bound after ${previous?.boundMs}, attempt ${model.attempt}`);
       model.attempt++;
-      model.waited += retry.delay;
+      model.waited += retry.delayMs;
       previous = retry;
       const next = this.device.events.slice(retry.seq + 1).find((e) => e.kind === "join" || e.kind === "connect");
-      if (next) assert.equal(next.at, retry.at + retry.delay, `${where}: the next attempt came ${next.at - retry.at} ms later`);
+      if (next) assert.equal(next.at, retry.at + retry.delayMs, `${where}: the next attempt came ${next.at - retry.at} ms later`);
     }
-    assert.ok(!this.device.events.some((e) => e.text.startsWith("link: suspended")), `${this.describe()}: no transient fault suspends the link`);
+    assert.ok(!this.device.events.some((e) => e.kind === "link.suspended"), `${this.describe()}: no transient fault suspends the link`);
     return retries.length;
   }
 
@@ -220,7 +220,7 @@ export class Run {
   }
 
   tail(): string {
-    return this.device.events.slice(-12).map((e) => `  ${new Date(e.at).toISOString()} ${e.kind} ${e.text}`).join("\n");
+    return this.device.events.slice(-12).map((e) => `  ${happeningText(e)}`).join("\n");
   }
 }
 

@@ -21,6 +21,7 @@ import { Radio } from "./wifi";
 import { BOOT_MS, EnergyMeter } from "./energy";
 import { mulberry32 as generator } from "./random";
 import type { Board } from "./board";
+import type { DeviceEvent } from "../../modules/host/events";
 
 export interface HardwareOptions {
   id: string;
@@ -41,6 +42,18 @@ export interface HardwareOptions {
 /** Why the firmware last started, as Power.resetReason() says it (docs/protocol.md, `rr`). */
 export type ResetReason = "power-on" | "deep-sleep" | "software" | "watchdog" | "panic" | "brownout";
 
+/** An event the firmware reported (modules/host/events.ts), with the virtual time it did. */
+export type TimedEvent = DeviceEvent & { readonly at: number };
+
+/** How a run of the firmware ended. */
+export type RunEnd = "deep sleep" | "restart" | "reset" | "halted" | "power off";
+export interface Run {
+  start: number;
+  end: number;
+  reason: ResetReason;
+  ended: RunEnd;
+}
+
 /** RTC memory the firmware may keep (modules/host/native/<platform>/power.c). */
 const RETAINED_BYTES: Record<Platform, number> = { esp32: 4096, esp8266: 472, lin: 4096 };
 /** The longest deep sleep the native module takes, ms (Power.maxSleep in modules/host/native/<platform>/power.js). */
@@ -59,6 +72,10 @@ export class Hardware implements Board {
   /** What is wired to the pins for the probe drivers: 1-Wire, I2C, ADC (native/probe-io). */
   readonly io: BoardIo;
   readonly trace: Trace;
+  /** The firmware's events, across runs: what tests read instead of the console's wording. */
+  readonly events: TimedEvent[] = [];
+  /** Told of each event as it is reported (the fault rig's timeline). */
+  onEvent: ((event: TimedEvent) => void) | undefined;
   readonly timers = new DeviceTimers(this);
   readonly wifi = new Radio(this);
   readonly network = new Network(this);
@@ -73,6 +90,8 @@ export class Hardware implements Board {
   boots = 0;
   /** The longest a run (a wake) lasted, in virtual ms: the awake cap's check. */
   longestRun = 0;
+  /** Each run of the firmware that ended: its virtual start and end, why it started, and how it ended. */
+  readonly runs: Run[] = [];
   resetReason: ResetReason = "power-on";
   /** WakeState commits reported through Power.commit (modules/power/retained.ts), across runs. */
   retainedCommits = 0;
@@ -138,7 +157,7 @@ export class Hardware implements Board {
     this.#retained = undefined;
     this.energy.set("off");
     if (asleep) this.trace.line("[sim] power off");
-    else this.#stop("power off");
+    else this.#stop("power off", "power off");
   }
 
   get maxSleepMs(): number {
@@ -152,7 +171,7 @@ export class Hardware implements Board {
   deepSleep(ms: number): void {
     if (!this.#powered) return;
     if (this.platform === "esp8266") ms = ((ms * 1000) % 2 ** 32) / 1000;
-    this.#stop(`deep sleep ${ms} ms`);
+    this.#stop("deep sleep", `deep sleep ${ms} ms`);
     this.energy.set("sleep");
     this.#wake = this.clock.setTimer(() => {
       this.#wake = undefined;
@@ -160,10 +179,21 @@ export class Hardware implements Board {
     }, Math.max(1, ms));
   }
 
+  /**
+   * `host/report` (simulator/moddable/report.ts): the record, copied out of the firmware's vm realm (so
+   * that deepStrictEqual holds against a test's own objects), and its line on the console as a board traces it.
+   */
+  report(event: DeviceEvent, text: string): void {
+    const timed: TimedEvent = { ...structuredClone(event), at: this.clock.now() };
+    this.events.push(timed);
+    this.onEvent?.(timed);
+    this.trace.write(text, "\n");
+  }
+
   /** Power.restart: a software reset, at once (from a fresh turn, outside the caller's stack). */
   restart(): void {
     if (!this.#powered) return;
-    this.#stop("restart");
+    this.#stop("restart", "restart");
     this.#wake = this.clock.setTimer(() => {
       this.#wake = undefined;
       this.onReset?.("software");
@@ -178,7 +208,7 @@ export class Hardware implements Board {
    */
   reset(reason: Exclude<ResetReason, "power-on" | "deep-sleep">): boolean {
     if (!this.#powered) return false;
-    this.#stop(`reset: ${reason}`);
+    this.#stop("reset", `reset: ${reason}`);
     this.#wake = this.clock.setTimer(() => {
       this.#wake = undefined;
       this.onReset?.(reason);
@@ -242,15 +272,18 @@ export class Hardware implements Board {
       this.crash = error;
       this.trace.flush();
       this.trace.line(`XS abort: unhandled exception: ${error.message}`);
-      this.#stop("halted");
+      this.#stop("halted", "halted");
       if (!quiet) this.clock.fault(new Error(`${this.id} halted: ${error.message}`, { cause: error }));
     }
   }
 
-  #stop(why: string): void {
+  /** The run ends (`ended`); `note` is the console's `[sim]` line. */
+  #stop(ended: RunEnd, note: string): void {
     if (!this.#powered) return;
     this.#powered = false;
-    this.longestRun = Math.max(this.longestRun, this.clock.now() - this.#bootAt);
+    const now = this.clock.now();
+    this.longestRun = Math.max(this.longestRun, now - this.#bootAt);
+    this.runs.push({ start: this.#bootAt, end: now, reason: this.resetReason, ended });
     for (const timer of this.#pending) this.clock.clearTimer(timer);
     this.#pending.clear();
     this.network.powerOff();
@@ -258,6 +291,6 @@ export class Hardware implements Board {
     this.serial.powerOff();
     this.energy.set("off");
     this.trace.flush();
-    this.trace.line(`[sim] ${why}`);
+    this.trace.line(`[sim] ${note}`);
   }
 }

@@ -110,7 +110,10 @@ export class Connection {
     // Stricter than the SDK, which would write frame bytes into a socket still in its HTTP handshake.
     if (this.#state !== "open" || !this.#ws) throw new Error("websocket is not open");
     const bytes = frameSize(data.byteLength);
-    if (bytes > this.room) throw new Error("can't write all data"); // modules/network/socket/lwip/modSocket.c
+    if (bytes > this.room) {
+      this.#network.refusedWrites++;
+      throw new Error("can't write all data"); // modules/network/socket/lwip/modSocket.c
+    }
     this.#unacked += bytes;
     this.#hardware.after(this.#network.ackDelayMs, () => {
       this.#unacked -= bytes;
@@ -187,6 +190,8 @@ export class Network {
   #sendBufferBytes: number | undefined;
   /** How long the peer's TCP takes to acknowledge a write, freeing its bytes (a round trip), ms. */
   ackDelayMs = 20;
+  /** Writes refused for want of room in the send buffer (the SDK socket throws "can't write all data"). */
+  refusedWrites = 0;
   #hardware: Board;
   #open = new Set<Connection>();
 

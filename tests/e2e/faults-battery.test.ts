@@ -6,7 +6,8 @@
  */
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { FaultDevice, FaultServer, delivery, type DeviceEvent } from "../../simulator/faults/rig";
+import { FaultDevice, FaultServer, delivery } from "../../simulator/faults/rig";
+import { LinkEvent, LinkState } from "../../modules/link/link";
 
 const SECOND = 1000, MINUTE = 60 * SECOND, HOUR = 60 * MINUTE;
 /** main.ts AWAKE_CAP_MS. */
@@ -34,19 +35,11 @@ async function batteryDevice(id: string, seed: number): Promise<FaultDevice> {
   return device;
 }
 
-/** Each wake's time awake, from its start to its deep sleep. */
-function awakeTimes(events: DeviceEvent[]): number[] {
-  const times: number[] = [];
-  let start: number | undefined;
-  for (const event of events) {
-    if (event.kind !== "sim") continue;
-    if (/^\[sim\] (power-on|deep-sleep) \(start/.test(event.text)) start = event.at;
-    else if (event.text.startsWith("[sim] deep sleep") && start !== undefined) {
-      times.push(event.at - start);
-      start = undefined;
-    }
-  }
-  return times;
+/** Each wake's time awake, from its start (a cold boot or a wake) to its deep sleep. */
+function awakeTimes(device: FaultDevice): number[] {
+  return device.device.hardware.runs
+    .filter((run) => (run.reason === "power-on" || run.reason === "deep-sleep") && run.ended === "deep sleep")
+    .map((run) => run.end - run.start);
 }
 
 test("battery: a 6-hour outage keeps every wake within its budget and the backoff across sleeps", async () => {
@@ -63,7 +56,7 @@ test("battery: a 6-hour outage keeps every wake within its budget and the backof
   const upAt = bench.clock.now();
   await bench.clock.advance(2 * HOUR);
 
-  const awake = awakeTimes(device.events);
+  const awake = awakeTimes(device);
   assert.ok(awake.length > 400, `${awake.length} wakes`);
   assert.ok(Math.max(...awake) <= AWAKE_BUDGET, `longest wake ${Math.max(...awake)} ms, budget ${AWAKE_BUDGET}`);
 
@@ -72,16 +65,16 @@ test("battery: a 6-hour outage keeps every wake within its budget and the backof
   const retries = device.retries();
   let previous = 0;
   for (const retry of retries) {
-    assert.ok(retry.delay < retry.bound, `delay ${retry.delay} under bound ${retry.bound}`);
-    assert.ok(retry.bound === BASE || retry.bound === Math.min(CAP, 2 * previous), `bound ${retry.bound} after ${previous}`);
-    previous = retry.bound;
+    assert.ok(retry.delayMs < retry.boundMs, `delay ${retry.delayMs} under bound ${retry.boundMs}`);
+    assert.ok(retry.boundMs === BASE || retry.boundMs === Math.min(CAP, 2 * previous), `bound ${retry.boundMs} after ${previous}`);
+    previous = retry.boundMs;
     const next = device.events.slice(retry.seq + 1).find((e) => e.kind === "connect");
-    if (next) assert.ok(next.at >= retry.at + retry.delay, `attempt ${next.at - retry.at} ms after a ${retry.delay} ms backoff`);
+    if (next) assert.ok(next.at >= retry.at + retry.delayMs, `attempt ${next.at - retry.at} ms after a ${retry.delayMs} ms backoff`);
   }
   const ramp = Math.ceil(Math.log2(CAP / BASE)) + 1;
   const bound = ramp + (3 * 6 * HOUR) / CAP + 10;
   assert.ok(attempts <= bound, `${attempts} attempts in 6 hours of outage, bound ${bound}`);
-  assert.ok(retries.some((r) => r.bound === CAP), "the backoff reached its cap across sleeps");
+  assert.ok(retries.some((r) => r.boundMs === CAP), "the backoff reached its cap across sleeps");
 
   // Back within the cap plus one sampling slot (the next wake) plus a handshake.
   const back = device.record.hellos.find((at) => at >= upAt);
@@ -104,9 +97,9 @@ test("battery: a server that accepts the connection and never answers is cut by 
   await bench.clock.advance(2 * HOUR);
   device.proxy.blackhole(false);
   await bench.clock.advance(HOUR);
-  const awake = awakeTimes(device.events);
+  const awake = awakeTimes(device);
   assert.ok(Math.max(...awake) <= AWAKE_BUDGET, `longest wake ${Math.max(...awake)} ms`);
-  const timeouts = device.retries().filter((r) => r.reason === "handshake timed out");
+  const timeouts = device.retries().filter((r) => r.from === LinkState.Handshaking && r.on === LinkEvent.Timeout);
   assert.ok(timeouts.length >= 3, `${timeouts.length} handshake timeouts`);
   const report = delivery(device, bench.clock.now() - 15 * MINUTE);
   assert.deepEqual(report.missing, [], "no reading lost");

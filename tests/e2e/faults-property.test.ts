@@ -8,7 +8,7 @@
  * - no reading lost while the store had room: every reading sampled is stored, except exactly as many as
  *   the device reports its store dropped on overflow (store.drop in its last hello);
  * - no reading stored twice, and each stored value is the one sampled;
- * - every backoff delay lies under its bound, the bounds are the backoff's (replayed from the logged
+ * - every backoff delay lies under its bound, the bounds are the backoff's (replayed from the reported
  *   delays: doubling from base to cap, the cap growing in a long outage) and start over only after a
  *   session the server confirmed, and the next attempt comes exactly when the delay said;
  * - an outage of d ms costs at most ramp + 1 + 3·d/cap + 10 connection attempts (full jitter averages

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { connect } from "node:net";
 import { after, before, test } from "node:test";
 import { FaultDevice, FaultServer, delivery, type FaultDeviceOptions } from "../../simulator/faults/rig";
-import { HANDSHAKE_TIMEOUT, PONG_TIMEOUT, SUSPEND_RETRY, WIFI_TIMEOUT } from "../../modules/link/link";
+import { HANDSHAKE_TIMEOUT, LinkError, LinkEvent, LinkState, PONG_TIMEOUT, SUSPEND_RETRY, WIFI_TIMEOUT } from "../../modules/link/link";
 import { Backoff, OUTAGE_CAP } from "../../modules/link/backoff";
 
 const SECOND = 1000, MINUTE = 60 * SECOND, HOUR = 60 * MINUTE;
@@ -55,26 +55,26 @@ function assertDelivered(device: FaultDevice, slack = 6 * MINUTE, tolerance = SE
 }
 
 /**
- * Every logged backoff delay lies under its bound, the bounds are the backoff's (doubling from base to cap,
+ * Every reported backoff delay lies under its bound, the bounds are the backoff's (doubling from base to cap,
  * the cap growing in a long outage), starting over only at base, and the retry came on time.
  */
 function assertBackoff(device: FaultDevice): void {
   const model = new Backoff(BASE, CAP);
   for (const retry of device.retries()) {
-    assert.ok(retry.delay >= 0 && retry.delay < retry.bound, `delay ${retry.delay} under bound ${retry.bound}`);
-    assert.ok(retry.bound <= OUTAGE_CAP, `bound ${retry.bound} within the outage cap`);
-    if (retry.bound === BASE) model.reset();
-    assert.equal(retry.bound, model.bound(), `bound ${retry.bound} at attempt ${model.attempt}`);
+    assert.ok(retry.delayMs >= 0 && retry.delayMs < retry.boundMs, `delay ${retry.delayMs} under bound ${retry.boundMs}`);
+    assert.ok(retry.boundMs <= OUTAGE_CAP, `bound ${retry.boundMs} within the outage cap`);
+    if (retry.boundMs === BASE) model.reset();
+    assert.equal(retry.boundMs, model.bound(), `bound ${retry.boundMs} at attempt ${model.attempt}`);
     model.attempt++;
-    model.waited += retry.delay;
+    model.waited += retry.delayMs;
     const next = device.events.slice(retry.seq + 1).find((e) => e.kind === "join" || e.kind === "connect");
-    if (next) assert.equal(next.at, retry.at + retry.delay, "the next attempt came when the delay said");
+    if (next) assert.equal(next.at, retry.at + retry.delayMs, "the next attempt came when the delay said");
   }
 }
 
 /** The bound of the last backoff delay: the cap, or more once a long outage has grown it. */
 function lastBound(device: FaultDevice): number {
-  return Math.max(CAP, device.retries().at(-1)?.bound ?? 0);
+  return Math.max(CAP, device.retries().at(-1)?.boundMs ?? 0);
 }
 
 /** The device said hello again no later than `by` ms after `from` (default now), and is online. */
@@ -101,7 +101,7 @@ test("through the proxy and a name lookup, a healthy hour: every reading stored 
   assertDelivered(device);
   assert.equal(device.attempts.length, 1, "one connection all along");
   assert.equal(device.retries().length, 0);
-  assert.equal(device.device.log.filter((l) => l.startsWith("uplink:")).length, 0, "no frame the device did not understand");
+  assert.deepEqual(device.device.events.filter((e) => e.kind.startsWith("uplink.")), [], "no frame the device did not understand");
   await close(device);
 });
 
@@ -116,7 +116,7 @@ test("the server down for an hour: bounded attempts, back within cap + a handsha
   assert.ok(attempts <= bound, `${attempts} attempts in an hour of outage, bound ${bound}`);
   assert.ok(attempts >= HOUR / OUTAGE_CAP, `${attempts} attempts: it kept trying`);
   // An hour of failing has grown the cap: back within the bound of the last delay, plus a handshake.
-  const grown = device.retries().at(-1)!.bound;
+  const grown = device.retries().at(-1)!.boundMs;
   assert.ok(grown > CAP && grown <= OUTAGE_CAP, `cap grown to ${grown}`);
   device.proxy.up();
   await backWithin(device, grown + HANDSHAKE);
@@ -141,7 +141,7 @@ test("a refusing proxy keeps its port and resets what it accepts; on the rig the
   device.proxy.reset();
   await run(MINUTE);
   assert.equal(device.proxy.refused, 1, "the device's own attempts fail before TCP");
-  assert.ok(device.retries().some((r) => r.reason === "connect failed"), "refused: the connect failed");
+  assert.ok(device.retries().some((r) => r.from === LinkState.Connecting && r.on === LinkEvent.Closed), "refused: the connect failed");
   device.proxy.refuse(false);
   await backWithin(device, CAP + HANDSHAKE);
   await close(device);
@@ -183,7 +183,7 @@ test("closed by the server with each close code: the legacy client sees no code,
     assert.ok(device.record.hellos.length > hellos, `close ${code}: reconnected`);
   }
   assert.equal(device.proxy.struck.closed, 11);
-  assert.ok(!device.events.some((e) => e.text.startsWith("link: suspended")), "no close code alone suspends");
+  assert.ok(!device.events.some((e) => e.kind === "link.suspended"), "no close code alone suspends");
   await run(10 * MINUTE);
   assertDelivered(device);
   assertBackoff(device);
@@ -197,7 +197,7 @@ test("a blackhole: the heartbeat or the ack timeout notices; held bytes never st
   assert.ok(device.retries().length >= 1, "noticed within heartbeat + pong timeout");
   assert.ok(device.retries()[0].at <= bench.clock.now(), "noticed");
   await run(18 * MINUTE);
-  assert.ok(device.retries().some((r) => r.reason === "handshake timed out"), "new connections stall in the handshake");
+  assert.ok(device.retries().some((r) => r.from === LinkState.Handshaking && r.on === LinkEvent.Timeout), "new connections stall in the handshake");
   device.proxy.blackhole(false);
   await backWithin(device, HANDSHAKE_TIMEOUT + CAP + HANDSHAKE);
   await run(10 * MINUTE);
@@ -214,7 +214,7 @@ test("a half-open connection is noticed within heartbeat + pong timeout, and rep
   await run(120 * SECOND + PONG_TIMEOUT + SECOND);
   const noticed = device.retries().find((r) => r.at >= struck);
   assert.ok(noticed, "noticed");
-  assert.equal(noticed.reason, "no pong in time");
+  assert.deepEqual([noticed.from, noticed.on, noticed.error], [LinkState.Online, LinkEvent.Timeout, LinkError.Timeout], "no pong in time");
   assert.ok(noticed.at - struck <= 120 * SECOND + PONG_TIMEOUT, `noticed after ${noticed.at - struck} ms`);
   await backWithin(device, CAP + HANDSHAKE, noticed.at);
   await close(device);
@@ -230,7 +230,7 @@ test("delays: 2 s each way works as is; 20 s each way cannot connect until it en
   device.proxy.delay(20 * SECOND);
   device.proxy.reset();
   await run(10 * MINUTE);
-  assert.ok(device.retries().some((r) => r.reason === "handshake timed out"), "the upgrade cannot finish in time");
+  assert.ok(device.retries().some((r) => r.from === LinkState.Handshaking && r.on === LinkEvent.Timeout), "the upgrade cannot finish in time");
   device.proxy.delay(0);
   await backWithin(device, HANDSHAKE_TIMEOUT + CAP + HANDSHAKE);
   await run(10 * MINUTE);
@@ -264,13 +264,13 @@ test("Wi-Fi: the access point gone for 20 minutes, then a join that never comple
   await run(20 * MINUTE);
   const joins = device.joins.length;
   assert.ok(joins >= 5, `${joins} joins tried`);
-  assert.ok(device.retries().every((r) => r.reason === "wifi disconnected" || r.reason === "connection closed"), "wifi reasons");
+  assert.ok(device.retries().every((r) => r.on === LinkEvent.WifiDown || (r.from === LinkState.Online && r.on === LinkEvent.Closed)), "wifi reasons");
   radio.accessPoint = ap;
   await backWithin(device, lastBound(device) + HANDSHAKE);
   radio.associateMs = 10 * HOUR; // the access point answers no more
   radio.drop();
   await run(WIFI_TIMEOUT + CAP);
-  assert.ok(device.retries().some((r) => r.reason === "wifi join timed out"), "the join timed out");
+  assert.ok(device.retries().some((r) => r.from === LinkState.JoiningWiFi && r.on === LinkEvent.Timeout), "the join timed out");
   radio.associateMs = 300;
   await backWithin(device, WIFI_TIMEOUT + CAP + HANDSHAKE);
   await run(10 * MINUTE);
@@ -284,9 +284,9 @@ test("a server that never acks: each batch times out and is sent again, stored o
   device.proxy.dropAcks(true);
   await run(30 * MINUTE);
   assert.ok(device.proxy.struck.dropped >= 10, `${device.proxy.struck.dropped} acks swallowed`);
-  const timeouts = device.retries().filter((r) => r.reason === "no ack in time");
+  const timeouts = device.retries().filter((r) => r.error === LinkError.Ack);
   assert.ok(timeouts.length >= 5, `${timeouts.length} ack timeouts`);
-  assert.ok(timeouts.at(-1)!.bound > BASE, "sessions that never confirm do not reset the backoff");
+  assert.ok(timeouts.at(-1)!.boundMs > BASE, "sessions that never confirm do not reset the backoff");
   assert.ok(device.record.batches.some((b) => b.stored === 0), "a resend the server already had stored nothing");
   device.proxy.dropAcks(false);
   await run(10 * MINUTE);
@@ -299,7 +299,7 @@ test("an ack for a batch the device never sent is ignored and counted, and loses
   const device = await online();
   for (const s of [7, 1000, 2147483647]) device.proxy.inject(`{"t":"ack","s":${s}}`);
   await run(30 * MINUTE);
-  assert.equal(device.device.log.filter((l) => l.startsWith("uplink: ack for unknown batch")).length, 3);
+  assert.deepEqual(device.device.eventsOf("uplink.unknownAck").map((e) => e.seq), [7, 1000, 2147483647]);
   assert.equal(device.attempts.length, 1, "no reconnect over it");
   assertDelivered(device);
   await close(device);

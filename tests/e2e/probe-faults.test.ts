@@ -117,7 +117,7 @@ test("DS18B20 on a simulated 1-Wire bus: lost presence, bad CRC, 85 °C power-on
     device = board.hardware.io.wire(4).add(makeRom(0x28, [0xff, 0x5a, 0x79, 0xa2, 0x16, 0x03]), 0x0191);
   }, plan);
   assert.deepEqual(rows, expected(faults, () => 2506));
-  assert.ok(dev.log.some((line) => line.endsWith("probe: ds18b20 on GPIO4: 28-0316a2795aff")), "found by search on ESP32-DevKitC's GPIO4");
+  assert.ok(dev.eventsOf("probe.onewire").some((e) => e.gpio === 4 && e.rom === "28-0316a2795aff" && e.more === 0), "found by search on ESP32-DevKitC's GPIO4");
 });
 
 test("TMP117 on a simulated I2C bus: no acknowledge, a bus error, the −256 °C reset value, out of range, a late conversion", { timeout: 300_000 }, async () => {

@@ -35,8 +35,7 @@ function setup(overrides: Partial<LinkSettings> = {}) {
   const link = new Link(host, { ...settings, ...overrides }, client);
   const path: string[] = [];
   link.onTransition = (from, event, to) => path.push(`${from} -${event}-> ${to}`);
-  const retries: { delay: number; bound: number; reason: string }[] = [];
-  link.onRetry = (delay, bound, reason) => retries.push({ delay, bound, reason });
+  const retries = () => host.eventsOf("link.retry");
   return { host, client, link, path, retries };
 }
 
@@ -186,7 +185,9 @@ test("a closed connection backs off within the jitter bound, says why, then reco
   assert.deepEqual(client.events, ["online", "offline"]);
   const delay = host.nextTimer()!;
   assert.ok(delay >= 0 && delay < 1000, `first delay ${delay}`);
-  assert.deepEqual(retries, [{ delay, bound: 1000, reason: "connection closed" }]);
+  assert.deepEqual(retries(), [
+    { kind: "link.retry", delayMs: delay, boundMs: 1000, error: LinkError.Connect, from: LinkState.Online, on: LinkEvent.Closed, reason: "connection closed" },
+  ]);
   assert.deepEqual([link.lastError, link.lastErrorCode], ["connection closed", LinkError.Connect]);
   host.advance(delay);
   assert.equal(link.state, LinkState.Connecting);
@@ -216,7 +217,7 @@ test("repeated failures double the bound up to the cap; a confirmed session rese
     assert.ok(delay < Math.min(60000, 1000 * 2 ** i), `attempt ${i}: ${delay}`);
     host.advance(delay);
   }
-  assert.deepEqual(retries.map((r) => r.bound), [1000, 2000, 4000, 8000, 16000, 32000, 60000, 60000, 60000, 60000]);
+  assert.deepEqual(retries().map((r) => r.boundMs), [1000, 2000, 4000, 8000, 16000, 32000, 60000, 60000, 60000, 60000]);
   host.socket!.events.onOpen();
   assert.equal(link.backoff.attempt, 10, "online alone does not reset the backoff");
   host.socket!.events.onText('{"t":"welcome"}');
@@ -236,7 +237,7 @@ test("a server that accepts and then drops every session meets a growing delay, 
     host.socket!.events.onClose();
     host.advance(host.nextTimer()!);
   }
-  assert.equal(retries.at(-1)!.bound, 60000);
+  assert.equal(retries().at(-1)!.boundMs, 60000);
 });
 
 test("each phase has its timeout: Wi-Fi join, TCP connect, handshake", () => {
@@ -389,7 +390,7 @@ test("wss:// on a build with TLS and its CA: connects; a close with a reason (a 
   host.sockets[0].events.onClose("tls: the clock is not set (no answer from pool.ntp.org in 8 s)");
   assert.equal(link.state, LinkState.Backoff);
   assert.equal(link.lastError, "tls: the clock is not set (no answer from pool.ntp.org in 8 s)");
-  assert.equal(retries.at(-1)!.reason, "tls: the clock is not set (no answer from pool.ntp.org in 8 s)");
+  assert.equal(retries().at(-1)!.reason, "tls: the clock is not set (no answer from pool.ntp.org in 8 s)");
 });
 
 test("a refused Wi-Fi password backs off once, and suspends when refused again", () => {
@@ -401,6 +402,7 @@ test("a refused Wi-Fi password backs off once, and suspends when refused again",
   host.advance(host.nextTimer()!);
   assert.equal(link.state, LinkState.Suspended);
   assert.equal(link.lastError, "wifi: password rejected");
+  assert.deepEqual(host.eventsOf("link.suspended"), [{ kind: "link.suspended", error: LinkError.Wifi, reason: "wifi: password rejected" }]);
   host.wifiAnswer = "connected";
   link.configure({ ...settings, password: "right" });
   assert.equal(link.state, LinkState.Connecting);

@@ -39,7 +39,7 @@ test("simulated (the default): the seeded signal, without asking for probe I/O",
   const probe = createProbe(settings, host, 3);
   const value = sampleNow(host, probe);
   assert.ok(value > 1500 && value < 2800, `a room temperature, got ${value}`);
-  assert.deepEqual(host.logs, [], "nothing to say about a simulated probe");
+  assert.deepEqual(host.events, [], "nothing to say about a simulated probe");
 });
 
 test("every probe type the schema offers has a driver, and every driver a type", () => {
@@ -54,7 +54,7 @@ test("a hardware probe where the platform has no probe I/O reports no-device on 
     const probe = createProbe(new Settings(new MemoryPreferences(), { "probe.type": type }), host, 1);
     assert.deepEqual([sampleNow(host, probe), sampleNow(host, probe)], [faultValue(Fault.NoDevice), faultValue(Fault.NoDevice)], type);
     assert.deepEqual(probe.faults.report(), { n: 2, faults: { "no-device": 2 }, retries: {} }, type);
-    assert.match(host.logs[0], new RegExp(`^probe: ${type}: this platform has no probe I/O`), type);
+    assert.deepEqual(host.events, [{ kind: "probe.noIo", probe: type }], type);
   }
 });
 
@@ -64,7 +64,7 @@ test("ds18b20 on the board's 1-Wire pin: found by search (ESP32 byte order), add
   wire.add(ROM, 0x0191);
   wire.add(OTHER, 0x0100);
   const probe = createProbe(settings, host, 1);
-  assert.deepEqual(host.logs, ["probe: ds18b20 on GPIO4: 28-0316a2795aff, 1 more not sampled"], "the lower serial");
+  assert.deepEqual(host.events, [{ kind: "probe.onewire", gpio: 4, rom: "28-0316a2795aff", more: 1 }], "the lower serial");
   assert.equal(probe.conversionTime, 188);
   assert.equal(sampleNow(host, probe), 2500, "0x0191 at 10 bits: 25.00 °C");
   const match = wire.transactions.find((bytes) => bytes[0] === 0x55);
@@ -77,7 +77,7 @@ test("ds18b20: probe.pin and the board choose the pin; nothing found yet means S
   const { host, io, settings } = rig({ "probe.type": "ds18b20", board: "d1-mini", "probe.pin": 13 }, "esp");
   const probe = createProbe(settings, host, 1);
   assert.deepEqual(io.events, ["onewire 13"]);
-  assert.deepEqual(host.logs, ["probe: ds18b20 on GPIO13: none found yet"]);
+  assert.deepEqual(host.events, [{ kind: "probe.onewire", gpio: 13, rom: "", more: 0 }], "none found yet");
   assert.equal(sampleNow(host, probe), faultValue(Fault.NoDevice));
   io.wire(13).add(ROM, 0xff5e);
   assert.equal(sampleNow(host, probe), -1013);
@@ -115,7 +115,7 @@ test("sht4x at its own address (0x44) on the board's I2C pins: temperature and h
   io.i2c.set(0x44, chip);
   const probe = createProbe(settings, host, 1);
   assert.deepEqual(probe.channels, ["t", "rh"]);
-  assert.deepEqual(host.logs, ["probe: sht4x at its own address on SDA GPIO21, SCL GPIO22"]);
+  assert.deepEqual(host.events, [{ kind: "probe.i2c", probe: "sht4x", address: 0, data: 21, clock: 22 }], "at its own address");
   let humidity: number | undefined;
   probe.sample((_, more) => (humidity = more?.[0]));
   host.advance(host.nextTimer()!);
@@ -136,7 +136,7 @@ test("ntc: the board's ADC and full scale, Beta or a Steinhart–Hart table, and
   const written: number[] = [];
   a.io.analog.set(33, { resolution: 12, read: () => (written.push(a.io.outputs.get(25)!), ntcCode(celsius, wiring)) });
   const probe = createProbe(a.settings, a.host, 1);
-  assert.deepEqual(a.host.logs, ["probe: ntc on ADC GPIO33, powered from GPIO25"]);
+  assert.deepEqual(a.host.events, [{ kind: "probe.ntc", gpio: 33, power: 25 }]);
   assert.ok(Math.abs(sampleNow(a.host, probe) - 2500) <= 10, "25 °C within 0.1 °C");
   assert.ok(written.length > 0 && written.every((v) => v === 1), "the divider is powered while it is read");
   assert.equal(a.io.outputs.get(25), 0, "and off between samples");
@@ -157,7 +157,7 @@ test("a pin the SDK refuses gives a no-device probe and releases what was opened
   io.analog.set(33, { resolution: 12, read: () => 2000 });
   const probe = createProbe(settings, host, 1);
   assert.equal(sampleNow(host, probe), faultValue(Fault.NoDevice));
-  assert.match(host.logs.at(-1)!, /^probe: ntc: cannot open \(inUse\), reporting no-device$/);
+  assert.deepEqual(host.events.at(-1), { kind: "probe.cannotOpen", probe: "ntc", error: "inUse" });
   assert.deepEqual(io.held(), {}, "the power pin opened first was closed again");
   const adc = rig({ "probe.type": "ntc", "probe.pin": 5 });
   assert.equal(sampleNow(adc.host, createProbe(adc.settings, adc.host, 1)), faultValue(Fault.NoDevice), "GPIO5 is no ADC input");

@@ -36,7 +36,8 @@ function stored(server: RunningServer): [number, number | null][] {
 test("always-on: samples every interval on virtual time; the server stores each reading as sampled", async () => {
   const { clock, server, dev } = await setUp();
   await dev.boot();
-  assert.match(dev.log[1], /^thermocast \S+ boot 1 \(power-on\) as kitchen-1$/);
+  const boot = dev.events.find((e) => e.kind === "boot");
+  assert.deepEqual(boot && { boot: boot.boot, resetReason: boot.resetReason, id: boot.id }, { boot: 1, resetReason: "power-on", id: "kitchen-1" });
   await clock.advance(120 * MINUTE);
   assert.deepEqual(dev.samples.map((s) => (s.at - VIRTUAL_EPOCH) / MINUTE), Array.from({ length: 121 }, (_, i) => i));
   // Batches of 10: the 121st reading waits for its batch.

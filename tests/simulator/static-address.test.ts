@@ -82,7 +82,7 @@ test("a static address the network does not route: fails, DHCP works, fails agai
   const radio = dev.hardware.wifi;
   assert.equal(radio.staticJoins, 2, "two joins with the static address, a DHCP one between them, then DHCP only");
   assert.ok(radio.joins >= 6, `${radio.joins} joins`);
-  assert.ok(dev.log.some((line) => line.startsWith("link: retry in")), "the failed join backed off");
+  assert.ok(dev.events.some((e) => e.kind === "link.retry"), "the failed join backed off");
   assertExactlyOnce(server, dev, 50);
   const rtc = dev.hardware.retained(0)!;
   const state = new WakeState(rtc, WakeState.capacityFor(rtc.byteLength, 2), 2);

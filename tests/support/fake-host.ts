@@ -5,6 +5,7 @@
 import { frameBytes, type Host, type TlsState, type TimerHandle, type WebSocketEvents, type WebSocketHandle, type WifiEvent, type WifiOptions } from "../../modules/host/host";
 import type { PreferenceStore } from "../../modules/host/host";
 import type { ProbeIo } from "../../sensors/probe-io";
+import type { DeviceEvent, DeviceEventKind, EventOf } from "../../modules/host/events";
 
 export class MemoryPreferences implements PreferenceStore {
   map = new Map<string, string | number>();
@@ -65,6 +66,8 @@ export class FakeHost implements Host {
   manifest: Record<string, unknown> = {};
   preferences = new MemoryPreferences();
   logs: string[] = [];
+  /** The events reported, in order. */
+  events: DeviceEvent[] = [];
   sockets: FakeSocket[] = [];
   wifiJoins: WifiOptions[] = [];
   wifiListener: ((event: WifiEvent) => void) | undefined;
@@ -154,6 +157,13 @@ export class FakeHost implements Host {
   }
   log(text: string) {
     this.logs.push(text);
+  }
+  event(event: DeviceEvent) {
+    this.events.push(event);
+  }
+  /** The events of one kind, in order. */
+  eventsOf<K extends DeviceEventKind>(kind: K): EventOf<K>[] {
+    return this.events.filter((e): e is EventOf<K> => e.kind === kind);
   }
   resetReason() {
     return "power-on";

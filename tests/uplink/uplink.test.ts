@@ -59,13 +59,14 @@ test("onReleased is called once an ack has released readings (battery mode commi
 });
 
 test("forgets readings only on their ack; an ack for a batch never sent changes nothing", () => {
-  const { store, uplink, socket, sample, open } = setup();
+  const { host, store, uplink, socket, sample, open } = setup();
   open();
   for (let k = 0; k < 10; k++) sample(k);
   assert.equal(socket.sent.length, 3);
   uplink.text('{"t":"ack","s":99}');
   assert.equal(store.count, 10);
   assert.equal(uplink.bogus, 1);
+  assert.deepEqual(host.events, [{ kind: "uplink.unknownAck", seq: 99 }]);
   uplink.text('{"t":"ack","s":1}');
   assert.equal(store.count, 5);
   assert.equal(uplink.acked, 5);
@@ -204,11 +205,13 @@ test("pushed configuration: each key judged, the good ones applied, and the cfga
 });
 
 test("garbage from the server is counted and ignored", () => {
-  const { uplink, store, sample, open } = setup();
+  const { host, uplink, store, sample, open } = setup();
   open();
   for (let k = 0; k < 5; k++) sample(k);
-  for (const text of ["", "nope", "[]", "null", '{"t":"ack"}', '{"t":"ack","s":"1"}', '{"t":"zzz"}']) uplink.text(text);
+  const garbage = ["", "nope", "[]", "null", '{"t":"ack"}', '{"t":"ack","s":"1"}', '{"t":"zzz"}'];
+  for (const text of garbage) uplink.text(text);
   assert.equal(uplink.bogus, 7);
+  assert.deepEqual(host.eventsOf("uplink.ignored").map((e) => e.frame), garbage);
   assert.equal(store.count, 5);
 });
 

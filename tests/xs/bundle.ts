@@ -36,6 +36,7 @@ export const MODDABLE_MODULES: Readonly<Record<string, string>> = {
   "native/probe-io": "stubs/probe-io.ts",
   "native/wifi-ap": "stubs/wifi-ap.ts",
   "host/tls": "../../modules/host/tls/none.ts",
+  "host/report": "../../modules/host/report/trace.ts",
   onewire: "stubs/onewire.ts",
   "mc/config": "stubs/mc-config.ts",
 };

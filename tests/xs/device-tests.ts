@@ -20,6 +20,7 @@ export const DEVICE_TEST_DIRS = [
   "tests/sampler",
   "tests/power",
   "tests/improv",
+  "tests/host",
 ];
 
 /** The device test files (repository-relative, sorted), skipping fixtures; a listed directory that is missing throws. */
