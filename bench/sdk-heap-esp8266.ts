@@ -15,6 +15,7 @@
  * emulation splits it once, which is also stricter.
  *
  *   HEAP_READINGS=1000 [HEAP_CHUNK_BYTES=8192] [HEAP_SLOTS=1280] [HEAP_TRACE=file] npm run bench:heap:esp8266
+ * HEAP_DEBUG=1 adds the SDK's `debug` module (Debug.gc()) for attribution traces of the garbage-collected heap.
  */
 import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -50,7 +51,7 @@ mkdirSync(out);
 const app = join(work, "heap-esp8266");
 mkdirSync(app);
 writeFileSync(join(app, "manifest.json"), JSON.stringify({
-  include: [join(process.cwd(), "tests", "sdk", "heap", "manifest.json")],
+  include: [join(process.cwd(), "tests", "sdk", "heap", "manifest.json"), ...(process.env.HEAP_DEBUG ? ["$(MODULES)/base/debug/manifest.json"] : [])],
   platforms: { lin: {
     creation: { chunk: { initial: CHUNK_BYTES, incremental: 0 }, heap: { initial: SLOTS, incremental: 0 }, stack: 256 },
     // Preferences of this run only: runs side by side (and other SDK tests) do not share a file.

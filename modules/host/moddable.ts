@@ -193,6 +193,67 @@ class ModdablePreferences implements PreferenceStore {
 const SERIAL_RING = 512;
 const SCAN_MAX = 24;
 
+/**
+ * The console's serial port: the SDK's serial with a transmit ring in front. A class, so that its methods
+ * stay in flash; only the two callbacks the SDK calls are closures (docs/memory.md).
+ */
+class ConsolePort implements SerialPort {
+  #ring = new Uint8Array(SERIAL_RING);
+  #head = 0;
+  #count = 0;
+  /** Bytes the port last said it takes. */
+  #room = 0;
+  #serial: Serial;
+
+  constructor(options: Record<string, unknown>, onBytes: (bytes: Uint8Array) => void, onWritable: () => void) {
+    const port = this;
+    this.#serial = new Serial({
+      baud: 115200,
+      ...options,
+      format: "buffer",
+      onReadable() {
+        const bytes = port.#serial.read();
+        if (bytes instanceof ArrayBuffer) onBytes(new Uint8Array(bytes));
+      },
+      onWritable(bytes: number) {
+        port.#room = bytes;
+        port.#flush();
+        onWritable();
+      },
+    } as unknown as ConstructorParameters<typeof Serial>[0]);
+  }
+
+  get writable(): number {
+    return this.#ring.length - this.#count;
+  }
+
+  write(piece: Uint8Array | string): void {
+    const bytes = typeof piece === "string" ? encodeUtf8(piece) : piece;
+    const ring = this.#ring;
+    if (bytes.length > ring.length - this.#count) return; // the console checks `writable` first
+    for (let i = 0; i < bytes.length; i++) ring[(this.#head + this.#count++) % ring.length] = bytes[i];
+    this.#flush();
+  }
+
+  close(): void {
+    this.#serial.close();
+  }
+
+  #flush(): void {
+    // The boards' write throws when the hardware FIFO is full: never write more than it said it takes.
+    const ring = this.#ring;
+    while (this.#count && this.#room > 0) {
+      let n = ring.length - this.#head;
+      if (n > this.#count) n = this.#count;
+      if (n > this.#room) n = this.#room;
+      this.#serial.write(ring.slice(this.#head, this.#head + n).buffer);
+      this.#head = (this.#head + n) % ring.length;
+      this.#count -= n;
+      this.#room -= n;
+    }
+  }
+}
+
 export class ModdableHost implements Host {
   readonly manifest: Readonly<Record<string, unknown>>;
   readonly chip: string;
@@ -226,55 +287,13 @@ export class ModdableHost implements Host {
     // The manifest's `console`: port options, a device path (desktop simulator), or "off" (debug builds).
     const option = (manifestConfig as unknown as Record<string, unknown>).console;
     if (!option || option === "off") return undefined;
-    const ring = new Uint8Array(SERIAL_RING);
-    let head = 0, count = 0, room = 0;
-    const flush = () => {
-      // The boards' write throws when the hardware FIFO is full: never write more than it said it takes.
-      while (count && room > 0) {
-        let n = ring.length - head;
-        if (n > count) n = count;
-        if (n > room) n = room;
-        serial.write(ring.slice(head, head + n).buffer);
-        head = (head + n) % ring.length;
-        count -= n;
-        room -= n;
-      }
-    };
     const options = typeof option === "string" ? { device: option } : (option as Record<string, unknown>);
-    let serial: Serial;
     try {
-      serial = new Serial({
-      baud: 115200,
-      ...options,
-      format: "buffer",
-      onReadable() {
-        const bytes = serial.read();
-        if (bytes instanceof ArrayBuffer) onBytes(new Uint8Array(bytes));
-      },
-      onWritable(bytes: number) {
-        room = bytes;
-        flush();
-        onWritable();
-      },
-    } as unknown as ConstructorParameters<typeof Serial>[0]);
+      return new ConsolePort(options, onBytes, onWritable);
     } catch {
       trace("console: cannot open the serial port\n");
       return undefined;
     }
-    return {
-      get writable() {
-        return ring.length - count;
-      },
-      write(piece: Uint8Array | string) {
-        const bytes = typeof piece === "string" ? encodeUtf8(piece) : piece;
-        if (bytes.length > ring.length - count) return; // the console checks `writable` first
-        for (let i = 0; i < bytes.length; i++) ring[(head + count++) % ring.length] = bytes[i];
-        flush();
-      },
-      close() {
-        serial.close();
-      },
-    };
   }
 
   probeIo(): ProbeIo | undefined {
