@@ -4,7 +4,7 @@
  * Every state but Idle has at most one timer, its timeout, and leaving the state clears it. Time,
  * randomness, Wi-Fi and sockets come from the Host.
  */
-import type { Host, TlsState, WebSocketHandle } from "../host/host";
+import type { Host, TlsState, WebSocketEvents, WebSocketHandle } from "../host/host";
 import type { StaticAddress } from "../../config/schema";
 import { deviceUrl, parseServerUrl } from "../protocol/endpoint";
 import { Backoff } from "./backoff";
@@ -118,6 +118,36 @@ export const SUSPEND_RETRY = 3600000;
 const WIFI_REFUSALS = 2;
 const PING = '{"t":"ping"}';
 
+const SOCKET_CONNECT = 0, SOCKET_OPEN = 1, SOCKET_TEXT = 2, SOCKET_WRITABLE = 3, SOCKET_CLOSE = 4;
+
+/**
+ * One connection's events, handed to the link with the connection they came from. Methods, in flash on the
+ * boards, where five closures a connection were about forty slots on the ESP8266 (docs/memory.md).
+ */
+class ConnectionEvents implements WebSocketEvents {
+  /** The connection these events are about, once the host has opened it. */
+  socket: WebSocketHandle | undefined;
+  readonly #link: (events: ConnectionEvents, what: number, text?: string) => void;
+  constructor(link: (events: ConnectionEvents, what: number, text?: string) => void) {
+    this.#link = link;
+  }
+  onConnect(): void {
+    this.#link(this, SOCKET_CONNECT);
+  }
+  onOpen(): void {
+    this.#link(this, SOCKET_OPEN);
+  }
+  onText(text: string): void {
+    this.#link(this, SOCKET_TEXT, text);
+  }
+  onWritable(): void {
+    this.#link(this, SOCKET_WRITABLE);
+  }
+  onClose(reason?: string): void {
+    this.#link(this, SOCKET_CLOSE, reason);
+  }
+}
+
 export class Link {
   state: LinkStateName = LinkState.Idle;
   /** The reason of the last failure, reported in the next `hello` and by `status`, and its LinkError code. */
@@ -134,6 +164,22 @@ export class Link {
   #settings: LinkSettings;
   #client: LinkClient;
   #socket: WebSocketHandle | undefined;
+  /** What a connection's events do; one function for every connection (ConnectionEvents). */
+  #onSocket = (events: ConnectionEvents, what: number, text?: string): void => {
+    if (events.socket !== this.#socket) return; // a connection already left behind
+    if (what === SOCKET_CONNECT) this.dispatch(LinkEvent.Connected);
+    else if (what === SOCKET_OPEN) this.dispatch(LinkEvent.Opened);
+    else if (what === SOCKET_TEXT) {
+      if (this.state === LinkState.Online) this.#heard(text!);
+    } else if (what === SOCKET_WRITABLE) {
+      if (this.state === LinkState.Online) this.#client.writable();
+    } else {
+      this.#socket = undefined;
+      const state = this.state;
+      this.#note(LinkError.Connect, text || (state === LinkState.Connecting ? "connect failed" : state === LinkState.Handshaking ? "closed during the handshake" : "connection closed"));
+      this.dispatch(LinkEvent.Closed);
+    }
+  };
   #timer: ReturnType<Host["setTimer"]> | undefined;
   #wifiUp = false;
   #wifiRefusals = 0;
@@ -245,30 +291,9 @@ export class Link {
     this.attempts++;
     this.#arm(CONNECT_TIMEOUT, LinkEvent.Timeout, LinkError.Timeout, "connect timed out");
     const url = deviceUrl(settings.url, settings.deviceId);
-    let socket: WebSocketHandle | undefined;
-    const events = {
-      onConnect: () => {
-        if (socket === this.#socket) this.dispatch(LinkEvent.Connected);
-      },
-      onOpen: () => {
-        if (socket === this.#socket) this.dispatch(LinkEvent.Opened);
-      },
-      onText: (text: string) => {
-        if (socket === this.#socket && this.state === LinkState.Online) this.#heard(text);
-      },
-      onWritable: () => {
-        if (socket === this.#socket && this.state === LinkState.Online) this.#client.writable();
-      },
-      onClose: (reason?: string) => {
-        if (socket !== this.#socket) return;
-        this.#socket = undefined;
-        const state = this.state;
-        this.#note(LinkError.Connect, reason || (state === LinkState.Connecting ? "connect failed" : state === LinkState.Handshaking ? "closed during the handshake" : "connection closed"));
-        this.dispatch(LinkEvent.Closed);
-      },
-    };
+    const events = new ConnectionEvents(this.#onSocket);
     try {
-      socket = this.#socket = this.#host.openWebSocket(url, ["Authorization", `Bearer ${settings.token}`], events, settings.ntp);
+      events.socket = this.#socket = this.#host.openWebSocket(url, ["Authorization", `Bearer ${settings.token}`], events, settings.ntp);
     } catch {
       // The platform could not even start a connection (no socket, no route): transient, like a refusal.
       this.#pendingError = `cannot open ${url}`;
