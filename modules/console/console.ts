@@ -53,6 +53,8 @@ export interface ConsoleOptions {
 }
 
 export const PROMPT = "> ";
+/** Lines `status` shows before the settings (#statusLine). */
+const STATUS_LINES = 8;
 const NL = "\r\n";
 const SECRET_SHOWN = "****";
 
@@ -165,26 +167,36 @@ export class LineConsole {
 
   #status(): void {
     const s = this.#options.status();
-    const settings = this.#settings;
-    const staged = this.#staged;
-    const lines = [
-      () => `${s.version}, boot ${s.boot} (${s.resetReason}), up ${duration(s.uptime)}`,
-      () => `link: ${s.link}${s.lastError ? `, last error: ${s.lastError}` : ""}`,
-      () => `store: ${s.stored} of ${s.capacity} readings, ${s.dropped} dropped; ${s.sentBatches} batches sent, ${s.acked} readings acked`,
-      () => `last wake: ${s.wake ? figures(s.wake) : "none yet"}`,
-      () => (s.retained ? `retained image: ${s.retained.corrupt} found corrupt and discarded, ${s.retained.lost} readings lost with them` : ""),
-      () => (this.#output.dropped ? `serial: ${this.#output.dropped} bytes of output dropped` : ""),
-      () => (staged.size ? `unsaved: ${[...staged.keys()].join(", ")} (save or discard)` : ""),
-      () => "config:",
-    ];
-    const warnings = settings.warnings;
+    const warnings = this.#settings.warnings;
     this.#list((i) => {
-      if (i < lines.length) return lines[i]();
-      i -= lines.length;
+      if (i < STATUS_LINES) return this.#statusLine(s, i);
+      i -= STATUS_LINES;
       if (i < FIELDS.length) return `  ${this.#shown(FIELDS[i])}`;
       i -= FIELDS.length;
       return i < warnings.length ? `warning: ${warnings[i]}` : undefined;
     });
+  }
+
+  /** Line `i` of `status` before the settings ("" to skip it): made when the port takes it, no closure a line. */
+  #statusLine(s: DeviceStatus, i: number): string {
+    switch (i) {
+      case 0:
+        return `${s.version}, boot ${s.boot} (${s.resetReason}), up ${duration(s.uptime)}`;
+      case 1:
+        return `link: ${s.link}${s.lastError ? `, last error: ${s.lastError}` : ""}`;
+      case 2:
+        return `store: ${s.stored} of ${s.capacity} readings, ${s.dropped} dropped; ${s.sentBatches} batches sent, ${s.acked} readings acked`;
+      case 3:
+        return `last wake: ${s.wake ? figures(s.wake) : "none yet"}`;
+      case 4:
+        return s.retained ? `retained image: ${s.retained.corrupt} found corrupt and discarded, ${s.retained.lost} readings lost with them` : "";
+      case 5:
+        return this.#output.dropped ? `serial: ${this.#output.dropped} bytes of output dropped` : "";
+      case 6:
+        return this.#staged.size ? `unsaved: ${[...this.#staged.keys()].join(", ")} (save or discard)` : "";
+      default:
+        return "config:";
+    }
   }
 
   #get(key: string): void {
