@@ -20,6 +20,8 @@
  * 512-byte steps: `incremental` in build/devices/esp/manifest.json): about 1.5 KB should be left over.
  *
  *   HEAP_READINGS=1000 [HEAP_CHUNK_BYTES=8192] [HEAP_SLOTS=1280] [HEAP_TRACE=file] npm run bench:heap:esp8266
+ * HEAP_STACK (default 256, the esp build's) sets the stack's slots; the block left for slots and chunks shrinks
+ * by 16 bytes a stack slot (a larger stack would be `creation.stack` for esp in manifest.json).
  * HEAP_DEBUG=1 adds the SDK's `debug` module (Debug.gc()) for attribution traces of the garbage-collected heap.
  */
 import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -32,8 +34,10 @@ import { MODDABLE, startSimulator } from "../tests/sdk/mcsim";
 import { openPseudoTerminal } from "../tests/support/pty";
 
 const READINGS = Number(process.env.HEAP_READINGS ?? 1000);
-/** The esp build's XS block less its stack of 256 16-byte slots. */
-const BLOCK_BYTES = 32768 - 256 * 16;
+/** Stack slots: the esp build's 256 (`creation.stack`), or HEAP_STACK to try another. */
+const STACK = Number(process.env.HEAP_STACK ?? 256);
+/** The esp build's XS block less its stack of 16-byte slots. */
+const BLOCK_BYTES = 32768 - STACK * 16;
 const CHUNK_BYTES = Number(process.env.HEAP_CHUNK_BYTES ?? 8192);
 const SLOTS = Number(process.env.HEAP_SLOTS ?? Math.floor((BLOCK_BYTES - CHUNK_BYTES) / 16));
 /** A file to keep the firmware's whole trace in (instrumentation lines included), for attribution. */
@@ -58,7 +62,7 @@ mkdirSync(app);
 writeFileSync(join(app, "manifest.json"), JSON.stringify({
   include: [join(process.cwd(), "tests", "sdk", "heap", "manifest.json"), ...(process.env.HEAP_DEBUG ? ["$(MODULES)/base/debug/manifest.json"] : [])],
   platforms: { lin: {
-    creation: { chunk: { initial: CHUNK_BYTES, incremental: 0 }, heap: { initial: SLOTS, incremental: 0 }, stack: 256 },
+    creation: { chunk: { initial: CHUNK_BYTES, incremental: 0 }, heap: { initial: SLOTS, incremental: 0 }, stack: STACK },
     // Preferences of this run only: runs side by side (and other SDK tests) do not share a file.
     config: { file: { root: `${work}/` } },
   } },
@@ -160,7 +164,7 @@ XS heap fixed as on ESP8266 (mcsim, counts scaled from the esp build's 32 KB blo
   memory full / aborts:    ${aborts.length ? aborts.join("; ") : "none"}
   on the board this split is ${SLOTS} × 16 + ${CHUNK_BYTES} = ${SLOTS * 16 + CHUNK_BYTES} B of the ${BLOCK_BYTES} B block (${((SLOTS * 16 + CHUNK_BYTES) / BLOCK_BYTES).toFixed(2)})`);
 const boardBytes = SLOTS * 16 + CHUNK_BYTES;
-const share = `${boardBytes} B on the board, ${((boardBytes / BLOCK_BYTES) * 100).toFixed(0)}% of ${BLOCK_BYTES}`;
+const share = `${boardBytes} B on the board, ${((boardBytes / BLOCK_BYTES) * 100).toFixed(0)}% of ${BLOCK_BYTES}, the block less a stack of ${STACK} slots`;
 if (failure || aborts.length) console.log(`  does not fit at this split (${share}): ${failure?.message ?? aborts.join("; ")}`);
 else if (boardBytes <= BLOCK_BYTES) console.log(`  fits the ESP8266 block: ${readings} readings, console, push; chunks ${CHUNK_BYTES} B + slots ${SLOTS} (${share})`);
 else console.log(`  passes, but this split is larger than the block (${share}): no fit shown`);
