@@ -346,7 +346,6 @@ class CopyIn {
   #data: string;
   #resolve!: () => void;
   #reject!: (e: Error) => void;
-  #error: Error | undefined;
   readonly done: Promise<void>;
 
   constructor(text: string, data: string) {
@@ -367,14 +366,14 @@ class CopyIn {
     connection.endCopyFrom();
   }
 
+  // pg forgets the active query on an error (no ReadyForQuery reaches it then): the error ends the COPY here.
   handleError(error: Error): void {
-    this.#error = error;
+    this.#reject(error);
   }
 
   handleCommandComplete(): void {}
   handleReadyForQuery(): void {
-    if (this.#error) this.#reject(this.#error);
-    else this.#resolve();
+    this.#resolve();
   }
   handleEmptyQuery(): void {}
   handleRowDescription(): void {}
@@ -390,8 +389,16 @@ interface Part {
 }
 
 const STAGING = `CREATE TEMP TABLE IF NOT EXISTS staging (
-  device_id text, boot bigint, channel integer, idx bigint, t bigint, day integer, centi integer, fault text, near boolean
+  device_id text, boot bigint, channel integer, idx bigint, t bigint, day integer, centi integer, fault text
 ) ON COMMIT DELETE ROWS`;
+/** The columns of a COPY line, staged or straight into a partition. */
+const COLUMNS = "device_id, boot, channel, idx, t, day, centi, fault";
+/** After a resend met on the direct path, groups take the careful one (staging, ON CONFLICT) this long. */
+const CAREFUL_MS = 10_000;
+
+/** The devices' counts and last-seen times after a direct COPY, which stored every reading of the group. */
+const COUNTED = `UPDATE devices d SET reading_count = d.reading_count + a.n, last_seen = greatest(coalesce(d.last_seen, 0), a.at)
+  FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS a(id, at, n) WHERE d.id = a.id`;
 
 /**
  * Staged rows into `target`: the day's partition itself when they all fall in one day (tuple routing
@@ -400,7 +407,7 @@ const STAGING = `CREATE TEMP TABLE IF NOT EXISTS staging (
 const insertStaged = (target: string) => `WITH ins AS (
   INSERT INTO ${target} (device_id, boot, channel, idx, t, day, centi, fault)
   SELECT device_id, boot, channel, idx, t, day, centi, fault FROM staging s
-  WHERE NOT s.near OR NOT EXISTS (SELECT 1 FROM readings r WHERE r.device_id = s.device_id AND r.boot = s.boot
+  WHERE (s.t - s.day::bigint * ${DAY_MS} >= ${NEAR_MS} AND (s.day + 1)::bigint * ${DAY_MS} - s.t > ${NEAR_MS}) OR NOT EXISTS (SELECT 1 FROM readings r WHERE r.device_id = s.device_id AND r.boot = s.boot
     AND r.channel = s.channel AND r.idx = s.idx AND r.day IN (s.day - 1, s.day + 1))
   ON CONFLICT DO NOTHING
   RETURNING device_id
@@ -449,6 +456,8 @@ export class PostgresWriter implements Writer {
   #idle: (() => void)[] = [];
   #staged = new WeakSet<pg.PoolClient>();
   #ahead: NodeJS.Timeout;
+  /** Until then (performance.now()), groups go through staging: a resend was met on the direct path. */
+  #carefulUntil = 0;
 
   constructor(store: PostgresStore, options: WriterOptions & { concurrency?: number }) {
     this.#store = store;
@@ -510,8 +519,10 @@ export class PostgresWriter implements Writer {
   /** One transaction for `writes`; the readings each one stored. */
   async #commitGroup(writes: Write[]): Promise<Outcome[]> {
     const devices = new Map<string, number>(); // id → the latest `at` of its writes
+    const counts = new Map<string, number>(); // id → readings in its writes
     const hellos = new Map<string, ReturnType<typeof helloRecord>>();
     const days = new Set<number>();
+    let near = false;
     let copy = "";
     for (const write of writes) {
       if (write.kind === "hello") {
@@ -521,57 +532,86 @@ export class PostgresWriter implements Writer {
       }
       const { deviceId, rows, at } = write;
       devices.set(deviceId, Math.max(at, devices.get(deviceId) ?? 0));
+      counts.set(deviceId, (counts.get(deviceId) ?? 0) + rows.values.length);
       for (let j = 0; j < rows.values.length; j++) {
         const t = rows.oldest + j * rows.stepMs;
         const day = Math.floor(t / DAY_MS);
         const into = t - day * DAY_MS;
         days.add(day);
+        if (into < NEAR_MS || DAY_MS - into <= NEAR_MS) near = true;
         const value = rows.values[j];
         // Device ids are [A-Za-z0-9_.-] and fault names [a-z-]: nothing in COPY's text format needs escaping.
-        copy += `${deviceId}\t${rows.boot}\t${rows.channel}\t${rows.idx + j}\t${t}\t${day}\t${value ?? "\\N"}\t${value === null ? rows.faults[j] ?? "other" : "\\N"}\t${into < NEAR_MS || DAY_MS - into <= NEAR_MS ? "t" : "f"}\n`;
+        copy += `${deviceId}\t${rows.boot}\t${rows.channel}\t${rows.idx + j}\t${t}\t${day}\t${value ?? "\\N"}\t${value === null ? rows.faults[j] ?? "other" : "\\N"}\n`;
       }
     }
     if (days.size > 0) await this.#store.ensurePartitions(days);
     const ids = [...devices.keys()].sort();
+    const ats = ids.map((id) => devices.get(id)!);
+    // Straight into the day's partition when no reading needs the cross-midnight check and no resend was
+    // met lately; a resend then fails the COPY (unique key) and the group runs again the careful way.
+    let direct = copy.length > 0 && days.size === 1 && !near && performance.now() >= this.#carefulUntil;
     const client = await this.#pool.connect();
     try {
-      if (!this.#staged.has(client)) {
-        await client.query(STAGING);
-        this.#staged.add(client);
-      }
-      await client.query("BEGIN");
-      try {
-        // Devices in id order: two transactions with devices in common wait for each other instead of
-        // deadlocking, and the second one's INSERT sees the first one's rows (the cross-midnight check).
-        await client.query("SELECT 1 FROM devices WHERE id = ANY($1::text[]) ORDER BY id FOR NO KEY UPDATE", [ids]);
-        if (hellos.size > 0) await client.query(HELLOS, [JSON.stringify([...hellos.values()])]);
-        const stored = new Map<string, number>();
-        if (copy.length > 0) {
-          const copyIn = new CopyIn("COPY staging FROM STDIN", copy);
-          client.query(copyIn as unknown as pg.QueryConfig);
-          await copyIn.done;
-          const target = days.size === 1 ? partitionName(days.values().next().value!) : "readings";
-          const { rows } = await client.query<{ device_id: string; n: number }>(insertStaged(target), [ids, ids.map((id) => devices.get(id)!)]);
-          for (const r of rows) stored.set(r.device_id, r.n);
-        } else {
-          await client.query("UPDATE devices d SET last_seen = greatest(coalesce(d.last_seen, 0), a.at) FROM unnest($1::text[], $2::bigint[]) AS a(id, at) WHERE d.id = a.id",
-            [ids, ids.map((id) => devices.get(id)!)]);
+      for (;;) {
+        try {
+          return await this.#transaction(client, writes, { ids, ats, hellos, copy, days, counts, direct });
+        } catch (e) {
+          if (!direct || (e as { code?: string }).code !== "23505") throw e;
+          this.#carefulUntil = performance.now() + CAREFUL_MS;
+          direct = false;
         }
-        await client.query("COMMIT");
-        // The new rows of each device, given to its writes in order (a resend gets what is left: 0).
-        return writes.map((write) => {
-          if (write.kind === "hello") return 0;
-          const left = stored.get(write.deviceId) ?? 0;
-          const n = Math.min(left, write.rows.values.length);
-          stored.set(write.deviceId, left - n);
-          return n;
-        });
-      } catch (e) {
-        await client.query("ROLLBACK").catch(() => {});
-        throw e;
       }
     } finally {
       client.release();
+    }
+  }
+
+  async #transaction(client: pg.PoolClient, writes: Write[], group: {
+    ids: string[]; ats: number[]; hellos: Map<string, ReturnType<typeof helloRecord>>; copy: string; days: Set<number>;
+    counts: Map<string, number>; direct: boolean;
+  }): Promise<Outcome[]> {
+    const { ids, ats, hellos, copy, days, counts, direct } = group;
+    if (!direct && !this.#staged.has(client)) {
+      await client.query(STAGING);
+      this.#staged.add(client);
+    }
+    await client.query("BEGIN");
+    try {
+      // Devices in id order: two transactions with devices in common wait for each other instead of
+      // deadlocking, and the second one's INSERT sees the first one's rows (the cross-midnight check).
+      await client.query("SELECT 1 FROM devices WHERE id = ANY($1::text[]) ORDER BY id FOR NO KEY UPDATE", [ids]);
+      if (hellos.size > 0) await client.query(HELLOS, [JSON.stringify([...hellos.values()])]);
+      const stored = new Map<string, number>();
+      if (copy.length > 0 && direct) {
+        const copyIn = new CopyIn(`COPY ${partitionName(days.values().next().value!)} (${COLUMNS}) FROM STDIN`, copy);
+        client.query(copyIn as unknown as pg.QueryConfig);
+        await copyIn.done;
+        // Every row went in: each device stored all its readings.
+        await client.query(COUNTED, [ids, ats, ids.map((id) => counts.get(id) ?? 0)]);
+        for (const [id, n] of counts) stored.set(id, n);
+      } else if (copy.length > 0) {
+        const copyIn = new CopyIn("COPY staging FROM STDIN", copy);
+        client.query(copyIn as unknown as pg.QueryConfig);
+        await copyIn.done;
+        const target = days.size === 1 ? partitionName(days.values().next().value!) : "readings";
+        const { rows } = await client.query<{ device_id: string; n: number }>(insertStaged(target), [ids, ats]);
+        for (const r of rows) stored.set(r.device_id, r.n);
+      } else {
+        await client.query("UPDATE devices d SET last_seen = greatest(coalesce(d.last_seen, 0), a.at) FROM unnest($1::text[], $2::bigint[]) AS a(id, at) WHERE d.id = a.id",
+          [ids, ats]);
+      }
+      await client.query("COMMIT");
+      // The new rows of each device, given to its writes in order (a resend gets what is left: 0).
+      return writes.map((write) => {
+        if (write.kind === "hello") return 0;
+        const left = stored.get(write.deviceId) ?? 0;
+        const n = Math.min(left, write.rows.values.length);
+        stored.set(write.deviceId, left - n);
+        return n;
+      });
+    } catch (e) {
+      await client.query("ROLLBACK").catch(() => {});
+      throw e;
     }
   }
 
