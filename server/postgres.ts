@@ -11,10 +11,12 @@
  *   midnight may land in the next day's partition: those rows are also looked for in the neighbouring day,
  *   and every transaction first locks its devices' rows in id order, so two nodes storing the same
  *   device's readings commit one after the other and the second one sees the first one's rows.
- * - A group of writes is one transaction: COPY into a temporary staging table, then one INSERT … SELECT …
- *   ON CONFLICT DO NOTHING that also counts the new rows per device: 1.24-1.31× faster than one INSERT
- *   from unnest(…) arrays, groups of 8160 rows interleaved on the bench machine (1.42× in an earlier
- *   session's trial; docs/scale.md).
+ * - A group of writes is one transaction. The direct way, when all its readings fall in one day and none
+ *   near midnight: COPY straight into the day's partition, and the devices' counts in one UPDATE. A resend
+ *   fails that COPY on the unique key: the transaction is rolled back and the group runs again the careful
+ *   way, which every group takes for CAREFUL_MS after that (resends come in bursts, after an outage):
+ *   COPY into a temporary staging table, then one INSERT … SELECT … ON CONFLICT DO NOTHING that also counts
+ *   the new rows per device (1.24-1.31× faster than one INSERT from unnest(…) arrays; docs/scale.md).
  */
 import pg from "pg";
 import type { GroupFigures, Outcome, Write, Writer } from "./commit";
