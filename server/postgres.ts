@@ -34,6 +34,13 @@ export const DAY_MS = 86_400_000;
 export const NEAR_MS = 15 * 60_000;
 /** Partitions made ahead of today, so the hot path never waits for one. */
 const DAYS_AHEAD = 2;
+/**
+ * A node's commit groups on PostgreSQL, at most (server.ts takes it from the store): ~20 ms of PostgreSQL's work on the 2-core bench
+ * machine (~100 000 rows/s), so that a group's ack never waits behind a long transaction; PG_WRITERS of them
+ * in flight at once keep PostgreSQL busy while each waits for its WAL flush.
+ */
+export const PG_MAX_GROUP_ROWS = 2048;
+export const PG_WRITERS = 4;
 /** The one channel every node listens on. */
 const CHANNEL = "thermocast";
 /** NOTIFY payloads are at most 8000 bytes; readings that do not fit are announced as a changed row only. */
@@ -107,6 +114,7 @@ function partitionName(day: number): string {
 
 export class PostgresStore implements Store {
   readonly kind = "postgres";
+  readonly maxGroupRows = PG_MAX_GROUP_ROWS;
   readonly url: string;
   readonly pool: pg.Pool;
   /** Days whose partition exists (or was made by this process). */
@@ -466,7 +474,7 @@ export class PostgresWriter implements Writer {
   constructor(store: PostgresStore, options: WriterOptions & { concurrency?: number }) {
     this.#store = store;
     this.#options = options;
-    this.#concurrency = options.concurrency ?? Number(process.env.THERMOCAST_PG_WRITERS ?? 2);
+    this.#concurrency = options.concurrency ?? Number(process.env.THERMOCAST_PG_WRITERS ?? PG_WRITERS);
     this.#pool = new pg.Pool({ connectionString: store.url, max: this.#concurrency, types: TYPES });
     this.#pool.on("error", () => {});
     // Tomorrow's partitions exist before tomorrow.

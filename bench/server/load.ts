@@ -40,6 +40,8 @@ const STORE = (() => {
   const i = process.argv.indexOf("--store");
   return i < 0 ? "sqlite" : process.argv[i + 1];
 })();
+/** `--store postgres`: the phases to run (BENCH_PHASES=alone,one,two,sqlite, the default: all). */
+const PHASES = new Set((process.env.BENCH_PHASES ?? "alone,one,two,sqlite").split(","));
 const OFFERED_READINGS_PER_S = Number(process.env.BENCH_RATE ?? (STORE === "postgres" ? 100000 : 200000));
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
 
@@ -350,21 +352,32 @@ async function mainPostgres() {
     console.log(`PostgreSQL ${version}, a private cluster on 127.0.0.1:${cluster.port}: fsync and synchronous_commit on (an ack means on disk), ` +
       `shared_buffers 256MB; it shares the ${cpus().length} cores with the nodes and the clients\n`);
 
-    console.log("1. PostgreSQL alone: the server's statements (COPY into staging, INSERT … ON CONFLICT, counts), groups of " +
-      `${fmt(Math.floor(MAX_GROUP_ROWS / 60) * 60)} rows, devices in a shuffled round (each once per round), no server`);
-    const alone1 = await postgresAlone(cluster, 1);
-    console.log(`  1 writer:  ${fmt(alone1.rowsPerSecond)} rows/s (longest commit ${fmt(alone1.maxCommitMs, 1)} ms; PostgreSQL ${fmt(alone1.postgresCpu)}% of a core, machine ${fmt(alone1.machineCpu)}%)`);
-    const alone2 = await postgresAlone(cluster, 2);
-    console.log(`  2 writers: ${fmt(alone2.rowsPerSecond)} rows/s (longest commit ${fmt(alone2.maxCommitMs, 1)} ms; PostgreSQL ${fmt(alone2.postgresCpu)}% of a core, machine ${fmt(alone2.machineCpu)}%)\n`);
+    const skipped = { rowsPerSecond: NaN };
+    let alone1 = skipped;
+    let alone2 = skipped;
+    if (PHASES.has("alone")) {
+      console.log("1. PostgreSQL alone: the server's writer (PostgresWriter: COPY straight into the day's partition, counts), groups of " +
+        `${fmt(Math.floor(MAX_GROUP_ROWS / 60) * 60)} rows, devices in a shuffled round (each once per round), no server`);
+      const a1 = await postgresAlone(cluster, 1);
+      console.log(`  1 writer:  ${fmt(a1.rowsPerSecond)} rows/s (longest commit ${fmt(a1.maxCommitMs, 1)} ms; PostgreSQL ${fmt(a1.postgresCpu)}% of a core, machine ${fmt(a1.machineCpu)}%)`);
+      const a2 = await postgresAlone(cluster, 2);
+      console.log(`  2 writers: ${fmt(a2.rowsPerSecond)} rows/s (longest commit ${fmt(a2.maxCommitMs, 1)} ms; PostgreSQL ${fmt(a2.postgresCpu)}% of a core, machine ${fmt(a2.machineCpu)}%)\n`);
+      [alone1, alone2] = [a1, a2];
+    }
     const ceiling = Math.max(alone1.rowsPerSecond, alone2.rowsPerSecond);
 
-    const one = await serverPhase("2. one node on PostgreSQL", [await benchDatabase(cluster, DEVICES, "one")], cluster.pid);
-    const db = await benchDatabase(cluster, DEVICES, "two");
-    const two = await serverPhase("3. two nodes on one PostgreSQL (half the client processes on each)", [db, db], cluster.pid);
-    const sqlite = await serverPhase("4. the SQLite server (one node, its default store)", [undefined]);
+    const none = { storedPerSecond: NaN, p50: NaN, p99: NaN };
+    const missing = (name: string, nodes: number) => ({ name, nodes, paced: none, overload: none });
+    const one = PHASES.has("one") ? await serverPhase("2. one node on PostgreSQL", [await benchDatabase(cluster, DEVICES, "one")], cluster.pid)
+      : missing("2. one node on PostgreSQL", 1);
+    const db = PHASES.has("two") ? await benchDatabase(cluster, DEVICES, "two") : "";
+    const two = PHASES.has("two") ? await serverPhase("3. two nodes on one PostgreSQL (half the client processes on each)", [db, db], cluster.pid)
+      : missing("3. two nodes on one PostgreSQL (half the client processes on each)", 2);
+    const sqlite = PHASES.has("sqlite") ? await serverPhase("4. the SQLite server (one node, its default store)", [undefined])
+      : missing("4. the SQLite server (one node, its default store)", 1);
 
     const goal = 100000;
-    const met = (p: Phase) => p.paced.storedPerSecond >= 0.98 * goal && p.paced.p99 < 100;
+    const met = (p: { paced: { storedPerSecond: number; p99: number } }) => p.paced.storedPerSecond >= 0.98 * goal && p.paced.p99 < 100;
     console.log("summary (readings/s stored; ack p50/p99)");
     for (const p of [one, two, sqlite]) {
       console.log(`  ${p.name.replace(/^\d\. /, "").padEnd(68)} paced ${fmt(p.paced.storedPerSecond)} (p50 ${fmt(p.paced.p50, 1)} / p99 ${fmt(p.paced.p99, 1)} ms); ` +
