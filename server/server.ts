@@ -173,7 +173,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const store = await openStore(options.dbPath, { cacheMb: threaded ? 2 : undefined });
   const sessions = new Map<string, DeviceSession>();
   let closing = false;
-  const maxGroupRows = options.maxGroupRows ?? store.maxGroupRows ?? DEFAULT_MAX_GROUP_ROWS;
+  const maxGroupRows = options.maxGroupRows ?? DEFAULT_MAX_GROUP_ROWS;
   let writer: Writer;
   try {
     writer = await store.openWriter({

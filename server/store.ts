@@ -134,8 +134,6 @@ export interface Cluster {
 
 export interface Store {
   readonly kind: "sqlite" | "postgres";
-  /** Readings per commit group this store wants at most, when the server is not told (commit.ts has the default). */
-  readonly maxGroupRows?: number;
   device(id: string): Promise<DeviceRow | undefined>;
   devices(): Promise<DeviceRow[]>;
   deviceCount(): Promise<number>;

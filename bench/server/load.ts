@@ -352,19 +352,19 @@ async function mainPostgres() {
     console.log(`PostgreSQL ${version}, a private cluster on 127.0.0.1:${cluster.port}: fsync and synchronous_commit on (an ack means on disk), ` +
       `shared_buffers 256MB; it shares the ${cpus().length} cores with the nodes and the clients\n`);
 
-    const skipped = { rowsPerSecond: NaN };
-    let alone1 = skipped;
-    let alone2 = skipped;
+    // 1, 2 and 4 transactions at once (4: a node's default, server/postgres.ts).
+    const alone = [1, 2, 4].map(() => ({ rowsPerSecond: NaN }));
     if (PHASES.has("alone")) {
       console.log("1. PostgreSQL alone: the server's writer (PostgresWriter: COPY straight into the day's partition, counts), groups of " +
         `${fmt(Math.floor(MAX_GROUP_ROWS / 60) * 60)} rows, devices in a shuffled round (each once per round), no server`);
-      const a1 = await postgresAlone(cluster, 1);
-      console.log(`  1 writer:  ${fmt(a1.rowsPerSecond)} rows/s (longest commit ${fmt(a1.maxCommitMs, 1)} ms; PostgreSQL ${fmt(a1.postgresCpu)}% of a core, machine ${fmt(a1.machineCpu)}%)`);
-      const a2 = await postgresAlone(cluster, 2);
-      console.log(`  2 writers: ${fmt(a2.rowsPerSecond)} rows/s (longest commit ${fmt(a2.maxCommitMs, 1)} ms; PostgreSQL ${fmt(a2.postgresCpu)}% of a core, machine ${fmt(a2.machineCpu)}%)\n`);
-      [alone1, alone2] = [a1, a2];
+      for (const [i, writers] of [1, 2, 4].entries()) {
+        const a = await postgresAlone(cluster, writers);
+        console.log(`  ${writers} writer${writers > 1 ? "s" : " "}: ${fmt(a.rowsPerSecond)} rows/s (longest commit ${fmt(a.maxCommitMs, 1)} ms; PostgreSQL ${fmt(a.postgresCpu)}% of a core, machine ${fmt(a.machineCpu)}%)`);
+        alone[i] = a;
+      }
+      console.log("");
     }
-    const ceiling = Math.max(alone1.rowsPerSecond, alone2.rowsPerSecond);
+    const ceiling = Math.max(...alone.map((a) => a.rowsPerSecond));
 
     const none = { storedPerSecond: NaN, p50: NaN, p99: NaN };
     const missing = (name: string, nodes: number) => ({ name, nodes, paced: none, overload: none });
@@ -383,7 +383,7 @@ async function mainPostgres() {
       console.log(`  ${p.name.replace(/^\d\. /, "").padEnd(68)} paced ${fmt(p.paced.storedPerSecond)} (p50 ${fmt(p.paced.p50, 1)} / p99 ${fmt(p.paced.p99, 1)} ms); ` +
         `ceiling ${fmt(p.overload.storedPerSecond)} (p50 ${fmt(p.overload.p50, 1)} / p99 ${fmt(p.overload.p99, 1)} ms)`);
     }
-    console.log(`  PostgreSQL alone: ${fmt(alone1.rowsPerSecond)} rows/s with 1 writer, ${fmt(alone2.rowsPerSecond)} with 2`);
+    console.log(`  PostgreSQL alone: ${fmt(alone[0].rowsPerSecond)} rows/s with 1 writer, ${fmt(alone[1].rowsPerSecond)} with 2, ${fmt(alone[2].rowsPerSecond)} with 4`);
     console.log("ratios");
     console.log(`  one node's ceiling / PostgreSQL alone: ${fmt((100 * one.overload.storedPerSecond) / ceiling)}%; two nodes' / PostgreSQL alone: ${fmt((100 * two.overload.storedPerSecond) / ceiling)}%`);
     console.log(`  two nodes / one node: ${fmt(two.overload.storedPerSecond / one.overload.storedPerSecond, 2)}× at the ceiling, ${fmt(two.paced.storedPerSecond / one.paced.storedPerSecond, 2)}× paced ` +
