@@ -534,7 +534,7 @@ export class PostgresWriter implements Writer {
     const hellos = new Map<string, ReturnType<typeof helloRecord>>();
     const days = new Set<number>();
     let near = false;
-    let copy = "";
+    const writeLines: string[] = [];
     for (const write of writes) {
       if (write.kind === "hello") {
         hellos.set(write.hello.id, helloRecord(write.hello, write.at));
@@ -544,17 +544,30 @@ export class PostgresWriter implements Writer {
       const { deviceId, rows, at } = write;
       devices.set(deviceId, Math.max(at, devices.get(deviceId) ?? 0));
       counts.set(deviceId, (counts.get(deviceId) ?? 0) + rows.values.length);
-      for (let j = 0; j < rows.values.length; j++) {
-        const t = rows.oldest + j * rows.stepMs;
+      // Built on the event loop: the line's fixed part once a write, the day's once a day, one string a write
+      // (~2× less time than a template per reading). Device ids are [A-Za-z0-9_.-] and fault names [a-z-]:
+      // nothing in COPY's text format needs escaping.
+      const { values, faults, oldest, stepMs, idx } = rows;
+      const prefix = `${deviceId}\t${rows.boot}\t${rows.channel}\t`;
+      let lastDay = NaN;
+      let dayText = "";
+      let lines = "";
+      for (let j = 0; j < values.length; j++) {
+        const t = oldest + j * stepMs;
         const day = Math.floor(t / DAY_MS);
+        if (day !== lastDay) {
+          lastDay = day;
+          dayText = `\t${day}\t`;
+          days.add(day);
+        }
         const into = t - day * DAY_MS;
-        days.add(day);
         if (into < NEAR_MS || DAY_MS - into <= NEAR_MS) near = true;
-        const value = rows.values[j];
-        // Device ids are [A-Za-z0-9_.-] and fault names [a-z-]: nothing in COPY's text format needs escaping.
-        copy += `${deviceId}\t${rows.boot}\t${rows.channel}\t${rows.idx + j}\t${t}\t${day}\t${value ?? "\\N"}\t${value === null ? rows.faults[j] ?? "other" : "\\N"}\n`;
+        const value = values[j];
+        lines += prefix + (idx + j) + "\t" + t + dayText + (value === null ? "\\N\t" + (faults[j] ?? "other") : value + "\t\\N") + "\n";
       }
+      writeLines.push(lines);
     }
+    const copy = writeLines.join("");
     if (days.size > 0) await this.#store.ensurePartitions(days);
     const ids = [...devices.keys()].sort();
     const ats = ids.map((id) => devices.get(id)!);
