@@ -16,9 +16,11 @@
  *   BENCH_WRITER=inline (commits on the event loop instead of the writer thread), BENCH_COMMIT_INTERVAL_MS=N
  *
  * `npm run bench:server -- --store postgres` (issue 16) runs instead, in one run, on a private PostgreSQL
- * cluster (postgres.ts, durability on): PostgreSQL alone storing the same rows with 1 and 2 writers (its
- * ceiling here), then one node and two nodes on one database, and the SQLite server, each paced at
- * BENCH_RATE (default 100 000 readings/s) and overloaded, with ack p50/p99 and the ratios between them.
+ * cluster (postgres.ts, durability on): PostgreSQL alone storing the same rows through the server's writer
+ * with 1, 2 and 4 writers (its ceiling here), then one node and two nodes on one database, and the SQLite
+ * server, each paced at BENCH_RATE (default 100 000 readings/s) and overloaded, with ack p50/p99 and the
+ * ratios between them. BENCH_PHASES=alone,one,two,sqlite (the default) picks phases. Figures and what
+ * changed run to run: docs/scale.md ("Measured"; run 4: the direct COPY in one round trip, 4 writers).
  *
  * Every phase also says where the time went: CPU of the server process (all threads), of its event loop, of
  * the writer's transactions, of the clients and of every other process on the machine (/proc/stat), and
