@@ -11,10 +11,12 @@
  *   midnight may land in the next day's partition: those rows are also looked for in the neighbouring day,
  *   and every transaction first locks its devices' rows in id order, so two nodes storing the same
  *   device's readings commit one after the other and the second one sees the first one's rows.
- * - A group of writes is one transaction: COPY into a temporary staging table, then one INSERT … SELECT …
- *   ON CONFLICT DO NOTHING that also counts the new rows per device: 1.24-1.31× faster than one INSERT
- *   from unnest(…) arrays, groups of 8160 rows interleaved on the bench machine (1.42× in an earlier
- *   session's trial; docs/scale.md).
+ * - A group of writes is one transaction. The direct way, when all its readings fall in one day and none
+ *   near midnight: COPY straight into the day's partition, and the devices' counts in one UPDATE. A resend
+ *   fails that COPY on the unique key: the transaction is rolled back and the group runs again the careful
+ *   way, which every group takes for CAREFUL_MS after that (resends come in bursts, after an outage):
+ *   COPY into a temporary staging table, then one INSERT … SELECT … ON CONFLICT DO NOTHING that also counts
+ *   the new rows per device (1.24-1.31× faster than one INSERT from unnest(…) arrays; docs/scale.md).
  */
 import pg from "pg";
 import type { GroupFigures, Outcome, Write, Writer } from "./commit";
@@ -32,6 +34,13 @@ export const DAY_MS = 86_400_000;
 export const NEAR_MS = 15 * 60_000;
 /** Partitions made ahead of today, so the hot path never waits for one. */
 const DAYS_AHEAD = 2;
+/**
+ * Transactions a node's writer runs at once (THERMOCAST_PG_WRITERS): while one waits for its WAL flush or
+ * its reply, the others keep PostgreSQL busy. Groups are not bounded below the commit queue's 8192: bounded
+ * at 2048 readings, one node's ceiling fell from ~147 000 to ~109 000/s here and a paced backlog no longer
+ * drained (docs/scale.md).
+ */
+const PG_WRITERS = 4;
 /** The one channel every node listens on. */
 const CHANNEL = "thermocast";
 /** NOTIFY payloads are at most 8000 bytes; readings that do not fit are announced as a changed row only. */
@@ -346,7 +355,6 @@ class CopyIn {
   #data: string;
   #resolve!: () => void;
   #reject!: (e: Error) => void;
-  #error: Error | undefined;
   readonly done: Promise<void>;
 
   constructor(text: string, data: string) {
@@ -367,14 +375,14 @@ class CopyIn {
     connection.endCopyFrom();
   }
 
+  // pg forgets the active query on an error (no ReadyForQuery reaches it then): the error ends the COPY here.
   handleError(error: Error): void {
-    this.#error = error;
+    this.#reject(error);
   }
 
   handleCommandComplete(): void {}
   handleReadyForQuery(): void {
-    if (this.#error) this.#reject(this.#error);
-    else this.#resolve();
+    this.#resolve();
   }
   handleEmptyQuery(): void {}
   handleRowDescription(): void {}
@@ -390,8 +398,18 @@ interface Part {
 }
 
 const STAGING = `CREATE TEMP TABLE IF NOT EXISTS staging (
-  device_id text, boot bigint, channel integer, idx bigint, t bigint, day integer, centi integer, fault text, near boolean
+  device_id text, boot bigint, channel integer, idx bigint, t bigint, day integer, centi integer, fault text
 ) ON COMMIT DELETE ROWS`;
+/** The columns of a COPY line, staged or straight into a partition. */
+const COLUMNS = "device_id, boot, channel, idx, t, day, centi, fault";
+/** After a resend met on the direct path, groups take the careful one (staging, ON CONFLICT) this long. */
+const CAREFUL_MS = 10_000;
+
+/** The group's devices, locked in id order. */
+const LOCK = "SELECT 1 FROM devices WHERE id = ANY($1::text[]) ORDER BY id FOR NO KEY UPDATE";
+/** The devices' counts and last-seen times after a direct COPY, which stored every reading of the group. */
+const COUNTED = `UPDATE devices d SET reading_count = d.reading_count + a.n, last_seen = greatest(coalesce(d.last_seen, 0), a.at)
+  FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS a(id, at, n) WHERE d.id = a.id`;
 
 /**
  * Staged rows into `target`: the day's partition itself when they all fall in one day (tuple routing
@@ -400,7 +418,7 @@ const STAGING = `CREATE TEMP TABLE IF NOT EXISTS staging (
 const insertStaged = (target: string) => `WITH ins AS (
   INSERT INTO ${target} (device_id, boot, channel, idx, t, day, centi, fault)
   SELECT device_id, boot, channel, idx, t, day, centi, fault FROM staging s
-  WHERE NOT s.near OR NOT EXISTS (SELECT 1 FROM readings r WHERE r.device_id = s.device_id AND r.boot = s.boot
+  WHERE (s.t - s.day::bigint * ${DAY_MS} >= ${NEAR_MS} AND (s.day + 1)::bigint * ${DAY_MS} - s.t > ${NEAR_MS}) OR NOT EXISTS (SELECT 1 FROM readings r WHERE r.device_id = s.device_id AND r.boot = s.boot
     AND r.channel = s.channel AND r.idx = s.idx AND r.day IN (s.day - 1, s.day + 1))
   ON CONFLICT DO NOTHING
   RETURNING device_id
@@ -449,11 +467,13 @@ export class PostgresWriter implements Writer {
   #idle: (() => void)[] = [];
   #staged = new WeakSet<pg.PoolClient>();
   #ahead: NodeJS.Timeout;
+  /** Until then (performance.now()), groups go through staging: a resend was met on the direct path. */
+  #carefulUntil = 0;
 
   constructor(store: PostgresStore, options: WriterOptions & { concurrency?: number }) {
     this.#store = store;
     this.#options = options;
-    this.#concurrency = options.concurrency ?? Number(process.env.THERMOCAST_PG_WRITERS ?? 2);
+    this.#concurrency = options.concurrency ?? Number(process.env.THERMOCAST_PG_WRITERS ?? PG_WRITERS);
     this.#pool = new pg.Pool({ connectionString: store.url, max: this.#concurrency, types: TYPES });
     this.#pool.on("error", () => {});
     // Tomorrow's partitions exist before tomorrow.
@@ -510,9 +530,11 @@ export class PostgresWriter implements Writer {
   /** One transaction for `writes`; the readings each one stored. */
   async #commitGroup(writes: Write[]): Promise<Outcome[]> {
     const devices = new Map<string, number>(); // id → the latest `at` of its writes
+    const counts = new Map<string, number>(); // id → readings in its writes
     const hellos = new Map<string, ReturnType<typeof helloRecord>>();
     const days = new Set<number>();
-    let copy = "";
+    let near = false;
+    const writeLines: string[] = [];
     for (const write of writes) {
       if (write.kind === "hello") {
         hellos.set(write.hello.id, helloRecord(write.hello, write.at));
@@ -521,57 +543,112 @@ export class PostgresWriter implements Writer {
       }
       const { deviceId, rows, at } = write;
       devices.set(deviceId, Math.max(at, devices.get(deviceId) ?? 0));
-      for (let j = 0; j < rows.values.length; j++) {
-        const t = rows.oldest + j * rows.stepMs;
+      counts.set(deviceId, (counts.get(deviceId) ?? 0) + rows.values.length);
+      // Built on the event loop: the line's fixed part once a write, the day's once a day, one string a write
+      // (~2× less time than a template per reading). Device ids are [A-Za-z0-9_.-] and fault names [a-z-]:
+      // nothing in COPY's text format needs escaping.
+      const { values, faults, oldest, stepMs, idx } = rows;
+      const prefix = `${deviceId}\t${rows.boot}\t${rows.channel}\t`;
+      let lastDay = NaN;
+      let dayText = "";
+      let lines = "";
+      for (let j = 0; j < values.length; j++) {
+        const t = oldest + j * stepMs;
         const day = Math.floor(t / DAY_MS);
+        if (day !== lastDay) {
+          lastDay = day;
+          dayText = `\t${day}\t`;
+          days.add(day);
+        }
         const into = t - day * DAY_MS;
-        days.add(day);
-        const value = rows.values[j];
-        // Device ids are [A-Za-z0-9_.-] and fault names [a-z-]: nothing in COPY's text format needs escaping.
-        copy += `${deviceId}\t${rows.boot}\t${rows.channel}\t${rows.idx + j}\t${t}\t${day}\t${value ?? "\\N"}\t${value === null ? rows.faults[j] ?? "other" : "\\N"}\t${into < NEAR_MS || DAY_MS - into <= NEAR_MS ? "t" : "f"}\n`;
+        if (into < NEAR_MS || DAY_MS - into <= NEAR_MS) near = true;
+        const value = values[j];
+        lines += prefix + (idx + j) + "\t" + t + dayText + (value === null ? "\\N\t" + (faults[j] ?? "other") : value + "\t\\N") + "\n";
       }
+      writeLines.push(lines);
     }
+    const copy = writeLines.join("");
     if (days.size > 0) await this.#store.ensurePartitions(days);
     const ids = [...devices.keys()].sort();
+    const ats = ids.map((id) => devices.get(id)!);
+    // Straight into the day's partition when no reading needs the cross-midnight check and no resend was
+    // met lately; a resend then fails the COPY (unique key) and the group runs again the careful way.
+    let direct = copy.length > 0 && days.size === 1 && !near && performance.now() >= this.#carefulUntil;
     const client = await this.#pool.connect();
     try {
-      if (!this.#staged.has(client)) {
-        await client.query(STAGING);
-        this.#staged.add(client);
-      }
-      await client.query("BEGIN");
-      try {
-        // Devices in id order: two transactions with devices in common wait for each other instead of
-        // deadlocking, and the second one's INSERT sees the first one's rows (the cross-midnight check).
-        await client.query("SELECT 1 FROM devices WHERE id = ANY($1::text[]) ORDER BY id FOR NO KEY UPDATE", [ids]);
-        if (hellos.size > 0) await client.query(HELLOS, [JSON.stringify([...hellos.values()])]);
-        const stored = new Map<string, number>();
-        if (copy.length > 0) {
-          const copyIn = new CopyIn("COPY staging FROM STDIN", copy);
-          client.query(copyIn as unknown as pg.QueryConfig);
-          await copyIn.done;
-          const target = days.size === 1 ? partitionName(days.values().next().value!) : "readings";
-          const { rows } = await client.query<{ device_id: string; n: number }>(insertStaged(target), [ids, ids.map((id) => devices.get(id)!)]);
-          for (const r of rows) stored.set(r.device_id, r.n);
-        } else {
-          await client.query("UPDATE devices d SET last_seen = greatest(coalesce(d.last_seen, 0), a.at) FROM unnest($1::text[], $2::bigint[]) AS a(id, at) WHERE d.id = a.id",
-            [ids, ids.map((id) => devices.get(id)!)]);
+      for (;;) {
+        try {
+          return await this.#transaction(client, writes, { ids, ats, hellos, copy, days, counts, direct });
+        } catch (e) {
+          if (!direct || (e as { code?: string }).code !== "23505") throw e;
+          this.#carefulUntil = performance.now() + CAREFUL_MS;
+          direct = false;
         }
-        await client.query("COMMIT");
-        // The new rows of each device, given to its writes in order (a resend gets what is left: 0).
-        return writes.map((write) => {
-          if (write.kind === "hello") return 0;
-          const left = stored.get(write.deviceId) ?? 0;
-          const n = Math.min(left, write.rows.values.length);
-          stored.set(write.deviceId, left - n);
-          return n;
-        });
-      } catch (e) {
-        await client.query("ROLLBACK").catch(() => {});
-        throw e;
       }
     } finally {
       client.release();
+    }
+  }
+
+  async #transaction(client: pg.PoolClient, writes: Write[], group: {
+    ids: string[]; ats: number[]; hellos: Map<string, ReturnType<typeof helloRecord>>; copy: string; days: Set<number>;
+    counts: Map<string, number>; direct: boolean;
+  }): Promise<Outcome[]> {
+    const { ids, ats, hellos, copy, days, counts, direct } = group;
+    if (!direct && !this.#staged.has(client)) {
+      await client.query(STAGING);
+      this.#staged.add(client);
+    }
+    if (direct) {
+      // The whole transaction in one simple-protocol message (COPY included: the statements after it run
+      // once its data is in): one round trip, not five. The arrays and hellos go as quoted literals.
+      const list = (values: (string | number)[], type: string) => `ARRAY[${values.map((v) => typeof v === "number" ? v : pg.escapeLiteral(v)).join(",")}]::${type}[]`;
+      const text = ["BEGIN", `${LOCK.replace("$1::text[]", list(ids, "text"))}`,
+        ...(hellos.size > 0 ? [HELLOS.replace("$1::jsonb", `${pg.escapeLiteral(JSON.stringify([...hellos.values()]))}::jsonb`)] : []),
+        COUNTED.replace("$1::text[]", list(ids, "text")).replace("$2::bigint[]", list(ats, "bigint")).replace("$3::bigint[]", list(ids.map((id) => counts.get(id) ?? 0), "bigint")),
+        `COPY ${partitionName(days.values().next().value!)} (${COLUMNS}) FROM STDIN`, "COMMIT"].join(";\n");
+      const copyIn = new CopyIn(text, copy);
+      try {
+        client.query(copyIn as unknown as pg.QueryConfig);
+        await copyIn.done;
+      } catch (e) {
+        // A failed statement discards the rest of the message (COMMIT too): the transaction is still open.
+        await client.query("ROLLBACK").catch(() => {});
+        throw e;
+      }
+      // Every row went in: each device stored all its readings.
+      return writes.map((write) => write.kind === "hello" ? 0 : write.rows.values.length);
+    }
+    await client.query("BEGIN");
+    try {
+      // Devices in id order: two transactions with devices in common wait for each other instead of
+      // deadlocking, and the second one's INSERT sees the first one's rows (the cross-midnight check).
+      await client.query(LOCK, [ids]);
+      if (hellos.size > 0) await client.query(HELLOS, [JSON.stringify([...hellos.values()])]);
+      const stored = new Map<string, number>();
+      if (copy.length > 0) {
+        const copyIn = new CopyIn("COPY staging FROM STDIN", copy);
+        client.query(copyIn as unknown as pg.QueryConfig);
+        await copyIn.done;
+        const target = days.size === 1 ? partitionName(days.values().next().value!) : "readings";
+        const { rows } = await client.query<{ device_id: string; n: number }>(insertStaged(target), [ids, ats]);
+        for (const r of rows) stored.set(r.device_id, r.n);
+      } else {
+        await client.query("UPDATE devices d SET last_seen = greatest(coalesce(d.last_seen, 0), a.at) FROM unnest($1::text[], $2::bigint[]) AS a(id, at) WHERE d.id = a.id",
+          [ids, ats]);
+      }
+      await client.query("COMMIT");
+      // The new rows of each device, given to its writes in order (a resend gets what is left: 0).
+      return writes.map((write) => {
+        if (write.kind === "hello") return 0;
+        const left = stored.get(write.deviceId) ?? 0;
+        const n = Math.min(left, write.rows.values.length);
+        stored.set(write.deviceId, left - n);
+        return n;
+      });
+    } catch (e) {
+      await client.query("ROLLBACK").catch(() => {});
+      throw e;
     }
   }
 

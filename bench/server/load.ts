@@ -16,9 +16,11 @@
  *   BENCH_WRITER=inline (commits on the event loop instead of the writer thread), BENCH_COMMIT_INTERVAL_MS=N
  *
  * `npm run bench:server -- --store postgres` (issue 16) runs instead, in one run, on a private PostgreSQL
- * cluster (postgres.ts, durability on): PostgreSQL alone storing the same rows with 1 and 2 writers (its
- * ceiling here), then one node and two nodes on one database, and the SQLite server, each paced at
- * BENCH_RATE (default 100 000 readings/s) and overloaded, with ack p50/p99 and the ratios between them.
+ * cluster (postgres.ts, durability on): PostgreSQL alone storing the same rows through the server's writer
+ * with 1, 2 and 4 writers (its ceiling here), then one node and two nodes on one database, and the SQLite
+ * server, each paced at BENCH_RATE (default 100 000 readings/s) and overloaded, with ack p50/p99 and the
+ * ratios between them. BENCH_PHASES=alone,one,two,sqlite (the default) picks phases. Figures and what
+ * changed run to run: docs/scale.md ("Measured"; run 4: the direct COPY in one round trip, 4 writers).
  *
  * Every phase also says where the time went: CPU of the server process (all threads), of its event loop, of
  * the writer's transactions, of the clients and of every other process on the machine (/proc/stat), and
@@ -40,6 +42,8 @@ const STORE = (() => {
   const i = process.argv.indexOf("--store");
   return i < 0 ? "sqlite" : process.argv[i + 1];
 })();
+/** `--store postgres`: the phases to run (BENCH_PHASES=alone,one,two,sqlite, the default: all). */
+const PHASES = new Set((process.env.BENCH_PHASES ?? "alone,one,two,sqlite").split(","));
 const OFFERED_READINGS_PER_S = Number(process.env.BENCH_RATE ?? (STORE === "postgres" ? 100000 : 200000));
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
 
@@ -350,27 +354,38 @@ async function mainPostgres() {
     console.log(`PostgreSQL ${version}, a private cluster on 127.0.0.1:${cluster.port}: fsync and synchronous_commit on (an ack means on disk), ` +
       `shared_buffers 256MB; it shares the ${cpus().length} cores with the nodes and the clients\n`);
 
-    console.log("1. PostgreSQL alone: the server's statements (COPY into staging, INSERT … ON CONFLICT, counts), groups of " +
-      `${fmt(Math.floor(MAX_GROUP_ROWS / 60) * 60)} rows, devices in a shuffled round (each once per round), no server`);
-    const alone1 = await postgresAlone(cluster, 1);
-    console.log(`  1 writer:  ${fmt(alone1.rowsPerSecond)} rows/s (longest commit ${fmt(alone1.maxCommitMs, 1)} ms; PostgreSQL ${fmt(alone1.postgresCpu)}% of a core, machine ${fmt(alone1.machineCpu)}%)`);
-    const alone2 = await postgresAlone(cluster, 2);
-    console.log(`  2 writers: ${fmt(alone2.rowsPerSecond)} rows/s (longest commit ${fmt(alone2.maxCommitMs, 1)} ms; PostgreSQL ${fmt(alone2.postgresCpu)}% of a core, machine ${fmt(alone2.machineCpu)}%)\n`);
-    const ceiling = Math.max(alone1.rowsPerSecond, alone2.rowsPerSecond);
+    // 1, 2 and 4 transactions at once (4: a node's default, server/postgres.ts).
+    const alone = [1, 2, 4].map(() => ({ rowsPerSecond: NaN }));
+    if (PHASES.has("alone")) {
+      console.log("1. PostgreSQL alone: the server's writer (PostgresWriter: COPY straight into the day's partition, counts), groups of " +
+        `${fmt(Math.floor(MAX_GROUP_ROWS / 60) * 60)} rows, devices in a shuffled round (each once per round), no server`);
+      for (const [i, writers] of [1, 2, 4].entries()) {
+        const a = await postgresAlone(cluster, writers);
+        console.log(`  ${writers} writer${writers > 1 ? "s" : " "}: ${fmt(a.rowsPerSecond)} rows/s (longest commit ${fmt(a.maxCommitMs, 1)} ms; PostgreSQL ${fmt(a.postgresCpu)}% of a core, machine ${fmt(a.machineCpu)}%)`);
+        alone[i] = a;
+      }
+      console.log("");
+    }
+    const ceiling = Math.max(...alone.map((a) => a.rowsPerSecond));
 
-    const one = await serverPhase("2. one node on PostgreSQL", [await benchDatabase(cluster, DEVICES, "one")], cluster.pid);
-    const db = await benchDatabase(cluster, DEVICES, "two");
-    const two = await serverPhase("3. two nodes on one PostgreSQL (half the client processes on each)", [db, db], cluster.pid);
-    const sqlite = await serverPhase("4. the SQLite server (one node, its default store)", [undefined]);
+    const none = { storedPerSecond: NaN, p50: NaN, p99: NaN };
+    const missing = (name: string, nodes: number) => ({ name, nodes, paced: none, overload: none });
+    const one = PHASES.has("one") ? await serverPhase("2. one node on PostgreSQL", [await benchDatabase(cluster, DEVICES, "one")], cluster.pid)
+      : missing("2. one node on PostgreSQL", 1);
+    const db = PHASES.has("two") ? await benchDatabase(cluster, DEVICES, "two") : "";
+    const two = PHASES.has("two") ? await serverPhase("3. two nodes on one PostgreSQL (half the client processes on each)", [db, db], cluster.pid)
+      : missing("3. two nodes on one PostgreSQL (half the client processes on each)", 2);
+    const sqlite = PHASES.has("sqlite") ? await serverPhase("4. the SQLite server (one node, its default store)", [undefined])
+      : missing("4. the SQLite server (one node, its default store)", 1);
 
     const goal = 100000;
-    const met = (p: Phase) => p.paced.storedPerSecond >= 0.98 * goal && p.paced.p99 < 100;
+    const met = (p: { paced: { storedPerSecond: number; p99: number } }) => p.paced.storedPerSecond >= 0.98 * goal && p.paced.p99 < 100;
     console.log("summary (readings/s stored; ack p50/p99)");
     for (const p of [one, two, sqlite]) {
       console.log(`  ${p.name.replace(/^\d\. /, "").padEnd(68)} paced ${fmt(p.paced.storedPerSecond)} (p50 ${fmt(p.paced.p50, 1)} / p99 ${fmt(p.paced.p99, 1)} ms); ` +
         `ceiling ${fmt(p.overload.storedPerSecond)} (p50 ${fmt(p.overload.p50, 1)} / p99 ${fmt(p.overload.p99, 1)} ms)`);
     }
-    console.log(`  PostgreSQL alone: ${fmt(alone1.rowsPerSecond)} rows/s with 1 writer, ${fmt(alone2.rowsPerSecond)} with 2`);
+    console.log(`  PostgreSQL alone: ${fmt(alone[0].rowsPerSecond)} rows/s with 1 writer, ${fmt(alone[1].rowsPerSecond)} with 2, ${fmt(alone[2].rowsPerSecond)} with 4`);
     console.log("ratios");
     console.log(`  one node's ceiling / PostgreSQL alone: ${fmt((100 * one.overload.storedPerSecond) / ceiling)}%; two nodes' / PostgreSQL alone: ${fmt((100 * two.overload.storedPerSecond) / ceiling)}%`);
     console.log(`  two nodes / one node: ${fmt(two.overload.storedPerSecond / one.overload.storedPerSecond, 2)}× at the ceiling, ${fmt(two.paced.storedPerSecond / one.paced.storedPerSecond, 2)}× paced ` +

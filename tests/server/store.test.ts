@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { Outcome, Write } from "../../server/commit";
-import { DAY_MS, NEAR_MS, PostgresStore } from "../../server/postgres";
+import { DAY_MS, NEAR_MS, PostgresStore, PostgresWriter } from "../../server/postgres";
 import { SqliteStore } from "../../server/sqlite-store";
 import { openStore } from "../../server/open-store";
 import type { BatchRows, Store, TokenChange, Writer } from "../../server/store";
@@ -285,6 +285,48 @@ describe("store: postgres only", () => {
       const stored = await store.readings("m", 0, FAR);
       assert.deepEqual(stored.map((r) => r.idx), Array.from({ length: 10 }, (_, j) => 100 + j));
       assert.equal((await store.device("m"))!.reading_count, 10);
+    } finally {
+      await store.close();
+    }
+  });
+
+  test("a resend meeting the direct COPY: the failed transaction is rolled back, the group stored the careful way, once", async () => {
+    const store = await openStore(await cluster!.createDatabase("resend"));
+    try {
+      assert.ok(store instanceof PostgresStore);
+      for (const id of ["a", "b"]) await store.registerDevice(id, `token-of-${id}-123`, T0);
+      // Each writer on one connection: the retry and the next group reuse the connection the failed COPY was on.
+      const open = () => new PostgresWriter(store, { threaded: true, maxGroupRows: 8192, onError: (e) => assert.fail(e), concurrency: 1 });
+      const through = async (body: (writer: Writer) => Promise<void>) => {
+        const writer = open();
+        try {
+          await body(writer);
+        } finally {
+          await writer.close();
+        }
+      };
+      await through(async (writer) => assert.deepEqual(await commit(writer, [{ kind: "readings", deviceId: "a", rows: rows(0, 20), at: T0 }]), [20]));
+      // New writers (no resend met yet: the direct path): the same batch alone, dated again on arrival...
+      await through(async (writer) => {
+        assert.deepEqual(await commit(writer, [{ kind: "readings", deviceId: "a", rows: rows(0, 20, T0 + 40), at: T0 + 60_000 }]), [0]);
+      });
+      // ...and half of it again beside new readings; the next group on the same connection commits.
+      await through(async (writer) => {
+        assert.deepEqual(await commit(writer, [
+          { kind: "readings", deviceId: "b", rows: rows(0, 10), at: T0 + 61_000 },
+          { kind: "readings", deviceId: "a", rows: rows(10, 20, T0 + 10_000), at: T0 + 61_000 },
+        ]), [10, 10]);
+        assert.deepEqual(await commit(writer, [{ kind: "readings", deviceId: "b", rows: rows(10, 5, T0 + 10_000), at: T0 + 62_000 }]), [5]);
+      });
+      const { rows: counted } = await store.pool.query<{ device_id: string; n: number; keys: number }>(
+        "SELECT device_id, count(*) AS n, count(DISTINCT (boot, channel, idx)) AS keys FROM readings GROUP BY device_id ORDER BY device_id");
+      assert.deepEqual(counted, [{ device_id: "a", n: 30, keys: 30 }, { device_id: "b", n: 15, keys: 15 }]);
+      assert.equal((await store.readings("a", 0, FAR))[0].t, T0, "the first copy is kept");
+      assert.equal((await store.device("a"))!.reading_count, 30);
+      assert.equal((await store.device("b"))!.reading_count, 15);
+      assert.equal((await store.device("a"))!.last_seen, T0 + 61_000);
+      const { rows: stuck } = await store.pool.query("SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND state LIKE 'idle in transaction%'");
+      assert.equal(stuck.length, 0, "no transaction left open");
     } finally {
       await store.close();
     }
