@@ -47,10 +47,15 @@ const CHANNEL = "thermocast";
 const MAX_PAYLOAD = 7900;
 const TOKEN_FORMAT = /^[A-Za-z0-9._~+/-]{8,256}=*$/;
 const SCHEMA_LOCK = 0x7468_6d63; // "thmc": schema setup is done by one node at a time
+/** Device keys a node keeps in memory (~100 B each); past it the cache starts again. */
+const KEYS_KEPT = 1 << 20;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS devices (
   id text PRIMARY KEY,
+  -- The device in readings: 4 bytes a row instead of its text id (a group's COPY ~15% cheaper; docs/scale.md).
+  -- Devices are never deleted, so a device keeps its key for good (a re-key or revoke keeps the row).
+  key integer GENERATED ALWAYS AS IDENTITY UNIQUE,
   token_hash text NOT NULL,
   revoked integer NOT NULL DEFAULT 0,
   created bigint NOT NULL,
@@ -64,7 +69,7 @@ CREATE TABLE IF NOT EXISTS devices (
   token_version bigint NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS readings (
-  device_id text NOT NULL,
+  device_key integer NOT NULL, -- devices.key
   boot bigint NOT NULL,
   channel integer NOT NULL,
   idx bigint NOT NULL,
@@ -72,9 +77,9 @@ CREATE TABLE IF NOT EXISTS readings (
   day integer NOT NULL,     -- t / 86 400 000: the partition
   centi integer,            -- 0.01 °C; NULL when the slot holds a fault
   fault text,
-  PRIMARY KEY (device_id, boot, channel, idx, day)
+  PRIMARY KEY (device_key, boot, channel, idx, day)
 ) PARTITION BY RANGE (day);
-CREATE INDEX IF NOT EXISTS readings_by_time ON readings (device_id, t);
+CREATE INDEX IF NOT EXISTS readings_by_time ON readings (device_key, t);
 CREATE TABLE IF NOT EXISTS config_pushes (
   id bigserial PRIMARY KEY,
   device_id text NOT NULL,
@@ -112,12 +117,26 @@ function partitionName(day: number): string {
   return `readings_p${day}`;
 }
 
+/** The first and last day of the times [from, to), within `day`'s integer range (the API allows any safe integer). */
+function daysOf(from: number, to: number): [number, number] {
+  const within = (day: number) => Math.max(-(2 ** 31), Math.min(2 ** 31 - 1, day));
+  return [within(Math.floor(from / DAY_MS)), within(Math.floor((to - 1) / DAY_MS))];
+}
+
+/** A device row as the store's interface has it: the key stays inside the store. */
+function withoutKey(row: DeviceRow & { key?: number }): DeviceRow {
+  const { key: _key, ...device } = row;
+  return device;
+}
+
 export class PostgresStore implements Store {
   readonly kind = "postgres";
   readonly url: string;
   readonly pool: pg.Pool;
   /** Days whose partition exists (or was made by this process). */
   #partitions = new Set<number>();
+  /** Device id → devices.key, which never changes (devices are never deleted). Cleared when it grows past KEYS_KEPT. */
+  #keys = new Map<string, number>();
   #making = new Map<number, Promise<void>>();
 
   private constructor(url: string) {
@@ -136,6 +155,11 @@ export class PostgresStore implements Store {
         await client.query("SELECT pg_advisory_lock($1)", [SCHEMA_LOCK]);
         try {
           await client.query(SCHEMA);
+          const old = await client.query(`SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema()
+            AND ((table_name = 'readings' AND column_name = 'device_id') OR (table_name = 'devices' AND column_name = 'key'))`);
+          if (old.rows.length !== 1) {
+            throw new Error("this database has readings keyed by the text device id (before devices.key): copy them into the new schema (docs/scale.md, \"Upgrading\")");
+          }
         } finally {
           await client.query("SELECT pg_advisory_unlock($1)", [SCHEMA_LOCK]);
         }
@@ -207,13 +231,37 @@ export class PostgresStore implements Store {
     return [...this.#partitions].sort((a, b) => a - b);
   }
 
+  #remember(id: string, key: number): void {
+    if (this.#keys.size >= KEYS_KEPT) this.#keys.clear();
+    this.#keys.set(id, key);
+  }
+
+  /** The devices' keys (those not registered are left out), from the cache or one query. */
+  async keysOf(ids: readonly string[]): Promise<Map<string, number>> {
+    const keys = new Map<string, number>();
+    const missing: string[] = [];
+    for (const id of ids) {
+      const key = this.#keys.get(id);
+      if (key === undefined) missing.push(id);
+      else keys.set(id, key);
+    }
+    if (missing.length > 0) {
+      const { rows } = await this.pool.query<{ id: string; key: number }>("SELECT id, key FROM devices WHERE id = ANY($1::text[])", [missing]);
+      for (const { id, key } of rows) {
+        this.#remember(id, key);
+        keys.set(id, key);
+      }
+    }
+    return keys;
+  }
+
   async device(id: string): Promise<DeviceRow | undefined> {
-    const { rows } = await this.pool.query<DeviceRow>("SELECT * FROM devices WHERE id = $1", [id]);
-    return rows[0];
+    const { rows } = await this.pool.query<DeviceRow & { key?: number }>("SELECT * FROM devices WHERE id = $1", [id]);
+    return rows[0] === undefined ? undefined : withoutKey(rows[0]);
   }
 
   async devices(): Promise<DeviceRow[]> {
-    return (await this.pool.query<DeviceRow>("SELECT * FROM devices ORDER BY id")).rows;
+    return (await this.pool.query<DeviceRow & { key?: number }>("SELECT * FROM devices ORDER BY id")).rows.map(withoutKey);
   }
 
   async deviceCount(): Promise<number> {
@@ -243,10 +291,11 @@ export class PostgresStore implements Store {
   }
 
   async checkToken(id: string, token: string | undefined): Promise<CheckedToken> {
-    const { rows } = await this.pool.query<{ token_hash: string; revoked: number; token_version: number }>(
-      "SELECT token_hash, revoked, token_version FROM devices WHERE id = $1", [id]);
+    const { rows } = await this.pool.query<{ token_hash: string; revoked: number; token_version: number; key: number }>(
+      "SELECT token_hash, revoked, token_version, key FROM devices WHERE id = $1", [id]);
     const device = rows[0];
     if (device === undefined) return { check: "unknown-device", version: 0 };
+    this.#remember(id, device.key); // the writer needs it next
     let check: TokenCheck;
     if (token === undefined) check = "bad-token";
     else if (!timingSafeEqual(Buffer.from(device.token_hash, "hex"), Buffer.from(hashToken(token), "hex"))) check = "bad-token";
@@ -254,20 +303,34 @@ export class PostgresStore implements Store {
     return { check, version: device.token_version };
   }
 
+  /*
+   * A device's readings are read through the key's device prefix in the partitions of the days the range
+   * covers (`day` bounds prune the rest), each day's rows sorted by time. Ordered by `day` first (which
+   * follows t), the partitions are read one after another in that order, so a LIMIT reads only the days it
+   * needs. No second index by time: it cost ~18% of a group's time (docs/scale.md).
+   */
   async readings(deviceId: string, from: number, to: number, last?: number): Promise<ReadingRow[]> {
-    const columns = "device_id, boot, channel, idx, t, centi, fault";
+    const key = (await this.keysOf([deviceId])).get(deviceId);
+    if (key === undefined) return [];
+    const [firstDay, lastDay] = daysOf(from, to);
+    const where = "FROM readings WHERE device_key = $2 AND day >= $3 AND day <= $4 AND t >= $5 AND t < $6";
     const query = last === undefined
-      ? { text: `SELECT ${columns} FROM readings WHERE device_id = $1 AND t >= $2 AND t < $3 ORDER BY t, channel, boot, idx`, values: [deviceId, from, to] }
-      : { text: `SELECT * FROM (SELECT ${columns} FROM readings WHERE device_id = $1 AND t >= $2 AND t < $3
-          ORDER BY t DESC, channel DESC, boot DESC, idx DESC LIMIT $4) r ORDER BY t, channel, boot, idx`, values: [deviceId, from, to, last] };
+      ? { text: `SELECT $1::text AS device_id, boot, channel, idx, t, centi, fault ${where} ORDER BY day, t, channel, boot, idx`,
+        values: [deviceId, key, firstDay, lastDay, from, to] }
+      : { text: `SELECT * FROM (SELECT $1::text AS device_id, boot, channel, idx, t, centi, fault ${where}
+          ORDER BY day DESC, t DESC, channel DESC, boot DESC, idx DESC LIMIT $7) r ORDER BY t, channel, boot, idx`,
+        values: [deviceId, key, firstDay, lastDay, from, to, last] };
     return (await this.pool.query<ReadingRow>(query)).rows;
   }
 
   async readingsPage(deviceId: string, from: number, to: number, after: Reading | undefined, limit: number): Promise<ReadingRow[]> {
+    const key = (await this.keysOf([deviceId])).get(deviceId);
+    if (key === undefined) return [];
     const [t, channel, boot, idx] = after === undefined ? [from, -1, -1, -1] : [after.t, after.channel, after.boot, after.idx];
-    return (await this.pool.query<ReadingRow>(`SELECT device_id, boot, channel, idx, t, centi, fault FROM readings
-      WHERE device_id = $1 AND t >= $2 AND (t, channel, boot, idx) > ($3, $4, $5, $6) AND t < $7
-      ORDER BY t, channel, boot, idx LIMIT $8`, [deviceId, from, t, channel, boot, idx, to, limit])).rows;
+    const [firstDay, lastDay] = daysOf(Math.max(from, t), to);
+    return (await this.pool.query<ReadingRow>(`SELECT $1::text AS device_id, boot, channel, idx, t, centi, fault FROM readings
+      WHERE device_key = $2 AND day >= $3 AND day <= $4 AND t >= $5 AND (t, channel, boot, idx) > ($6, $7, $8, $9) AND t < $10
+      ORDER BY day, t, channel, boot, idx LIMIT $11`, [deviceId, key, firstDay, lastDay, from, t, channel, boot, idx, to, limit])).rows;
   }
 
   async addConfigPush(deviceId: string, set: PushedConfig, now: number): Promise<ConfigPushRow> {
@@ -305,18 +368,18 @@ export class PostgresStore implements Store {
     for (const day of await this.partitionDays()) {
       if (day >= cutoffDay) break;
       deleted += await this.#transaction(async (client) => {
-        const { rows } = await client.query<{ device_id: string; n: number }>(
-          `SELECT device_id, count(*) AS n FROM ${partitionName(day)} GROUP BY device_id`);
+        const { rows } = await client.query<{ device_key: number; n: number }>(
+          `SELECT device_key, count(*) AS n FROM ${partitionName(day)} GROUP BY device_key`);
         await client.query(`UPDATE devices d SET reading_count = greatest(d.reading_count - c.n, 0)
-          FROM unnest($1::text[], $2::bigint[]) AS c(id, n) WHERE d.id = c.id`, [rows.map((r) => r.device_id), rows.map((r) => r.n)]);
+          FROM unnest($1::integer[], $2::bigint[]) AS c(key, n) WHERE d.key = c.key`, [rows.map((r) => r.device_key), rows.map((r) => r.n)]);
         await client.query(`DROP TABLE ${partitionName(day)}`);
         return rows.reduce((sum, r) => sum + r.n, 0);
       });
       this.#partitions.delete(day);
     }
-    const { rows } = await this.pool.query<{ n: number }>(`WITH d AS (DELETE FROM readings WHERE day = $1 AND t < $2 RETURNING device_id),
-      c AS (SELECT device_id, count(*) AS n FROM d GROUP BY device_id),
-      u AS (UPDATE devices SET reading_count = greatest(reading_count - c.n, 0) FROM c WHERE devices.id = c.device_id)
+    const { rows } = await this.pool.query<{ n: number }>(`WITH d AS (DELETE FROM readings WHERE day = $1 AND t < $2 RETURNING device_key),
+      c AS (SELECT device_key, count(*) AS n FROM d GROUP BY device_key),
+      u AS (UPDATE devices SET reading_count = greatest(reading_count - c.n, 0) FROM c WHERE devices.key = c.device_key)
       SELECT coalesce(sum(n), 0)::bigint AS n FROM c`, [cutoffDay, cutoff]);
     return deleted + rows[0].n;
   }
@@ -398,10 +461,10 @@ interface Part {
 }
 
 const STAGING = `CREATE TEMP TABLE IF NOT EXISTS staging (
-  device_id text, boot bigint, channel integer, idx bigint, t bigint, day integer, centi integer, fault text
+  device_key integer, boot bigint, channel integer, idx bigint, t bigint, day integer, centi integer, fault text
 ) ON COMMIT DELETE ROWS`;
 /** The columns of a COPY line, staged or straight into a partition. */
-const COLUMNS = "device_id, boot, channel, idx, t, day, centi, fault";
+const COLUMNS = "device_key, boot, channel, idx, t, day, centi, fault";
 /** After a resend met on the direct path, groups take the careful one (staging, ON CONFLICT) this long. */
 const CAREFUL_MS = 10_000;
 
@@ -416,16 +479,16 @@ const COUNTED = `UPDATE devices d SET reading_count = d.reading_count + a.n, las
  * skipped: the INSERT took ~15-25% less time in trials on the bench machine), else the parent.
  */
 const insertStaged = (target: string) => `WITH ins AS (
-  INSERT INTO ${target} (device_id, boot, channel, idx, t, day, centi, fault)
-  SELECT device_id, boot, channel, idx, t, day, centi, fault FROM staging s
-  WHERE (s.t - s.day::bigint * ${DAY_MS} >= ${NEAR_MS} AND (s.day + 1)::bigint * ${DAY_MS} - s.t > ${NEAR_MS}) OR NOT EXISTS (SELECT 1 FROM readings r WHERE r.device_id = s.device_id AND r.boot = s.boot
+  INSERT INTO ${target} (${COLUMNS})
+  SELECT ${COLUMNS} FROM staging s
+  WHERE (s.t - s.day::bigint * ${DAY_MS} >= ${NEAR_MS} AND (s.day + 1)::bigint * ${DAY_MS} - s.t > ${NEAR_MS}) OR NOT EXISTS (SELECT 1 FROM readings r WHERE r.device_key = s.device_key AND r.boot = s.boot
     AND r.channel = s.channel AND r.idx = s.idx AND r.day IN (s.day - 1, s.day + 1))
   ON CONFLICT DO NOTHING
-  RETURNING device_id
-), counted AS (SELECT device_id, count(*) AS n FROM ins GROUP BY device_id),
+  RETURNING device_key
+), counted AS (SELECT device_key, count(*) AS n FROM ins GROUP BY device_key),
 upd AS (UPDATE devices d SET reading_count = d.reading_count + coalesce(c.n, 0), last_seen = greatest(coalesce(d.last_seen, 0), a.at)
-  FROM unnest($1::text[], $2::bigint[]) AS a(id, at) LEFT JOIN counted c ON c.device_id = a.id WHERE d.id = a.id)
-SELECT device_id, n FROM counted`;
+  FROM unnest($1::text[], $2::bigint[], $3::integer[]) AS a(id, at, key) LEFT JOIN counted c ON c.device_key = a.key WHERE d.id = a.id)
+SELECT device_key, n FROM counted`;
 
 const HELLOS = `UPDATE devices d SET firmware = h.fw, boot = h.boot, reset_reason = h.rr, mode = h.mode, cfg = h.cfg,
   wake_awake = h.awake, wake_connect = h.connect, wake_retries = h.retries, store_n = h.n, store_cap = h.cap,
@@ -535,6 +598,7 @@ export class PostgresWriter implements Writer {
     const days = new Set<number>();
     let near = false;
     const writeLines: string[] = [];
+    const keys = await this.#store.keysOf(writes.flatMap((w) => w.kind === "readings" ? [w.deviceId] : []));
     for (const write of writes) {
       if (write.kind === "hello") {
         hellos.set(write.hello.id, helloRecord(write.hello, write.at));
@@ -545,10 +609,12 @@ export class PostgresWriter implements Writer {
       devices.set(deviceId, Math.max(at, devices.get(deviceId) ?? 0));
       counts.set(deviceId, (counts.get(deviceId) ?? 0) + rows.values.length);
       // Built on the event loop: the line's fixed part once a write, the day's once a day, one string a write
-      // (~2× less time than a template per reading). Device ids are [A-Za-z0-9_.-] and fault names [a-z-]:
-      // nothing in COPY's text format needs escaping.
+      // (~2× less time than a template per reading). Fault names are [a-z-]: nothing in COPY's text format
+      // needs escaping.
+      const key = keys.get(deviceId);
+      if (key === undefined) throw new Error(`device ${deviceId} is not registered`);
       const { values, faults, oldest, stepMs, idx } = rows;
-      const prefix = `${deviceId}\t${rows.boot}\t${rows.channel}\t`;
+      const prefix = `${key}\t${rows.boot}\t${rows.channel}\t`;
       let lastDay = NaN;
       let dayText = "";
       let lines = "";
@@ -578,7 +644,7 @@ export class PostgresWriter implements Writer {
     try {
       for (;;) {
         try {
-          return await this.#transaction(client, writes, { ids, ats, hellos, copy, days, counts, direct });
+          return await this.#transaction(client, writes, { ids, ats, hellos, copy, days, counts, keys, direct });
         } catch (e) {
           if (!direct || (e as { code?: string }).code !== "23505") throw e;
           this.#carefulUntil = performance.now() + CAREFUL_MS;
@@ -592,9 +658,9 @@ export class PostgresWriter implements Writer {
 
   async #transaction(client: pg.PoolClient, writes: Write[], group: {
     ids: string[]; ats: number[]; hellos: Map<string, ReturnType<typeof helloRecord>>; copy: string; days: Set<number>;
-    counts: Map<string, number>; direct: boolean;
+    counts: Map<string, number>; keys: Map<string, number>; direct: boolean;
   }): Promise<Outcome[]> {
-    const { ids, ats, hellos, copy, days, counts, direct } = group;
+    const { ids, ats, hellos, copy, days, counts, keys, direct } = group;
     if (!direct && !this.#staged.has(client)) {
       await client.query(STAGING);
       this.#staged.add(client);
@@ -625,14 +691,14 @@ export class PostgresWriter implements Writer {
       // deadlocking, and the second one's INSERT sees the first one's rows (the cross-midnight check).
       await client.query(LOCK, [ids]);
       if (hellos.size > 0) await client.query(HELLOS, [JSON.stringify([...hellos.values()])]);
-      const stored = new Map<string, number>();
+      const stored = new Map<number, number>(); // device key → new rows
       if (copy.length > 0) {
         const copyIn = new CopyIn("COPY staging FROM STDIN", copy);
         client.query(copyIn as unknown as pg.QueryConfig);
         await copyIn.done;
         const target = days.size === 1 ? partitionName(days.values().next().value!) : "readings";
-        const { rows } = await client.query<{ device_id: string; n: number }>(insertStaged(target), [ids, ats]);
-        for (const r of rows) stored.set(r.device_id, r.n);
+        const { rows } = await client.query<{ device_key: number; n: number }>(insertStaged(target), [ids, ats, ids.map((id) => keys.get(id) ?? null)]);
+        for (const r of rows) stored.set(r.device_key, r.n);
       } else {
         await client.query("UPDATE devices d SET last_seen = greatest(coalesce(d.last_seen, 0), a.at) FROM unnest($1::text[], $2::bigint[]) AS a(id, at) WHERE d.id = a.id",
           [ids, ats]);
@@ -641,9 +707,10 @@ export class PostgresWriter implements Writer {
       // The new rows of each device, given to its writes in order (a resend gets what is left: 0).
       return writes.map((write) => {
         if (write.kind === "hello") return 0;
-        const left = stored.get(write.deviceId) ?? 0;
+        const key = keys.get(write.deviceId)!;
+        const left = stored.get(key) ?? 0;
         const n = Math.min(left, write.rows.values.length);
-        stored.set(write.deviceId, left - n);
+        stored.set(key, left - n);
         return n;
       });
     } catch (e) {

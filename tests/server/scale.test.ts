@@ -242,9 +242,9 @@ describe("scale-out: two ingest nodes on one PostgreSQL", () => {
       assert.ok(resent > 0, "devices sent again what A had not acked");
 
       const rows = await query<{ device_id: string; n: number; distinct_n: number; min: number; max: number; counted: number }>(db, `
-        SELECT r.device_id, count(*)::int AS n, count(DISTINCT (r.boot, r.channel, r.idx))::int AS distinct_n, min(r.idx)::int AS min,
+        SELECT d.id AS device_id, count(*)::int AS n, count(DISTINCT (r.boot, r.channel, r.idx))::int AS distinct_n, min(r.idx)::int AS min,
           max(r.idx)::int AS max, d.reading_count::int AS counted
-        FROM readings r JOIN devices d ON d.id = r.device_id GROUP BY r.device_id, d.reading_count`);
+        FROM readings r JOIN devices d ON d.key = r.device_key GROUP BY d.id, d.reading_count`);
       const byId = new Map(rows.map((r) => [r.device_id, r]));
       for (const d of devices) {
         const r = byId.get(d.id);

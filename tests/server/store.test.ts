@@ -319,7 +319,8 @@ describe("store: postgres only", () => {
         assert.deepEqual(await commit(writer, [{ kind: "readings", deviceId: "b", rows: rows(10, 5, T0 + 10_000), at: T0 + 62_000 }]), [5]);
       });
       const { rows: counted } = await store.pool.query<{ device_id: string; n: number; keys: number }>(
-        "SELECT device_id, count(*) AS n, count(DISTINCT (boot, channel, idx)) AS keys FROM readings GROUP BY device_id ORDER BY device_id");
+        `SELECT d.id AS device_id, count(*) AS n, count(DISTINCT (r.boot, r.channel, r.idx)) AS keys FROM readings r JOIN devices d ON d.key = r.device_key
+        GROUP BY d.id ORDER BY d.id`);
       assert.deepEqual(counted, [{ device_id: "a", n: 30, keys: 30 }, { device_id: "b", n: 15, keys: 15 }]);
       assert.equal((await store.readings("a", 0, FAR))[0].t, T0, "the first copy is kept");
       assert.equal((await store.device("a"))!.reading_count, 30);
