@@ -47,6 +47,9 @@ const CHANNEL = "thermocast";
 const MAX_PAYLOAD = 7900;
 const TOKEN_FORMAT = /^[A-Za-z0-9._~+/-]{8,256}=*$/;
 const SCHEMA_LOCK = 0x7468_6d63; // "thmc": schema setup is done by one node at a time
+/** An export's day read ahead is kept this long for its next page, for at most this many exports at once. */
+const DAY_REST_MS = 30_000;
+const DAY_RESTS_KEPT = 4;
 /** Device keys a node keeps in memory (~100 B each); past it the cache starts again. */
 const KEYS_KEPT = 1 << 20;
 
@@ -79,7 +82,6 @@ CREATE TABLE IF NOT EXISTS readings (
   fault text,
   PRIMARY KEY (device_key, boot, channel, idx, day)
 ) PARTITION BY RANGE (day);
-CREATE INDEX IF NOT EXISTS readings_by_time ON readings (device_key, t);
 CREATE TABLE IF NOT EXISTS config_pushes (
   id bigserial PRIMARY KEY,
   device_id text NOT NULL,
@@ -138,6 +140,8 @@ export class PostgresStore implements Store {
   readonly pool: pg.Pool;
   /** Days whose partition exists (or was made by this process). */
   #partitions = new Set<number>();
+  /** Days read to their end for an export's page and not all returned yet (readingsPage). */
+  #dayRests: { deviceId: string; from: number; to: number; day: number; rows: ReadingRow[]; after: Reading; at: number }[] = [];
   /** Device id → devices.key, which never changes (devices are never deleted). Cleared when it grows past KEYS_KEPT. */
   #keys = new Map<string, number>();
   #making = new Map<number, Promise<void>>();
@@ -338,16 +342,37 @@ export class PostgresStore implements Store {
     const key = (await this.keysOf([deviceId])).get(deviceId);
     if (key === undefined) return [];
     const [t, channel, boot, idx] = after === undefined ? [from, -1, -1, -1] : [after.t, after.channel, after.boot, after.idx];
-    const [firstDay, lastDay] = daysOf(Math.max(from, t), to);
+    let [firstDay, lastDay] = daysOf(Math.max(from, t), to);
     const page: ReadingRow[] = [];
+    // The previous page's day, read to its end: this page starts with what it left.
+    const rest = after === undefined ? -1 : this.#dayRests.findIndex((r) => r.deviceId === deviceId && r.from === from && r.to === to &&
+      r.after.t === t && r.after.channel === channel && r.after.boot === boot && r.after.idx === idx);
+    if (rest >= 0) {
+      const [{ rows, day }] = this.#dayRests.splice(rest, 1);
+      this.#take(page, rows, limit, { deviceId, from, to, day });
+      if (page.length === limit) return page;
+      firstDay = day + 1;
+    }
     for (const day of (await this.partitionDays()).filter((d) => d >= firstDay && d <= lastDay)) {
+      // The day's rows after the cursor, all of them: without a time index PostgreSQL reads and sorts them
+      // all for a page anyway, so the next pages of the same day are served from what is left.
       const { rows } = await this.pool.query<ReadingRow>(`SELECT $1::text AS device_id, ${READ_COLUMNS} FROM readings
         WHERE device_key = $2 AND day = $3 AND t >= $4 AND (t, channel, boot, idx) > ($5, $6, $7, $8) AND t < $9
-        ORDER BY t, channel, boot, idx LIMIT $10`, [deviceId, key, day, from, t, channel, boot, idx, to, limit - page.length]);
-      for (const row of rows) page.push(row);
+        ORDER BY t, channel, boot, idx`, [deviceId, key, day, from, t, channel, boot, idx, to]);
+      this.#take(page, rows, limit, { deviceId, from, to, day });
       if (page.length === limit) break;
     }
     return page;
+  }
+
+  /** Rows into `page` up to `limit`; what is left is kept for the export's next page (a few exports, briefly). */
+  #take(page: ReadingRow[], rows: ReadingRow[], limit: number, where: { deviceId: string; from: number; to: number; day: number }): void {
+    const n = Math.min(rows.length, limit - page.length);
+    for (let i = 0; i < n; i++) page.push(rows[i]);
+    if (n === rows.length) return;
+    const now = performance.now();
+    this.#dayRests = this.#dayRests.filter((r) => now - r.at < DAY_REST_MS).slice(-(DAY_RESTS_KEPT - 1));
+    this.#dayRests.push({ ...where, rows: rows.slice(n), after: rows[n - 1], at: now });
   }
 
   async addConfigPush(deviceId: string, set: PushedConfig, now: number): Promise<ConfigPushRow> {

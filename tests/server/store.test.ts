@@ -194,6 +194,41 @@ for (const backend of BACKENDS) {
       });
     });
 
+    test("readings over several days: the newest N and pages cross midnight in order, a page's day read ahead or not", async () => {
+      await withStore(backend, async (store) => {
+        await store.registerDevice("w", "token-of-w-123", T0);
+        const midnight = Math.ceil(T0 / DAY_MS) * DAY_MS;
+        await withWriter(store, async (writer) => {
+          // 40 readings a second apart on each side of two midnights, two channels, and a day with none between.
+          for (const start of [midnight - 20_000, midnight + DAY_MS - 20_000, midnight + 3 * DAY_MS])
+            for (const channel of [0, 1]) await commit(writer, [{ kind: "readings", deviceId: "w", rows: rows(Math.round(start / 1000), 40, start, channel), at: start }]);
+        });
+        const all = await store.readings("w", 0, FAR);
+        assert.equal(all.length, 240);
+        assert.deepEqual(all, [...all].sort((x, y) => x.t - y.t || x.channel - y.channel || x.boot - y.boot || x.idx - y.idx));
+        for (const last of [1, 50, 100, 239, 240, 1000]) assert.deepEqual(await store.readings("w", 0, FAR, last), all.slice(-last), `last ${last}`);
+        const from = midnight - 10_000;
+        const to = midnight + 3 * DAY_MS + 5_000;
+        const inRange = all.filter((r) => r.t >= from && r.t < to);
+        assert.deepEqual(await store.readings("w", from, to), inRange);
+        assert.deepEqual(await store.readings("w", from, to, 30), inRange.slice(-30));
+        for (const size of [7, 60, 500]) {
+          const paged = [];
+          let after;
+          for (;;) {
+            const page = await store.readingsPage("w", from, to, after, size);
+            paged.push(...page);
+            if (page.length < size) break;
+            after = page[page.length - 1];
+          }
+          assert.deepEqual(paged, inRange, `pages of ${size}`);
+        }
+        // A page asked from a cursor the store did not hand out (another node's, or after the read-ahead expired).
+        assert.deepEqual(await store.readingsPage("w", from, to, inRange[99], 10), inRange.slice(100, 110));
+        assert.deepEqual(await store.readings("nobody", 0, FAR), []);
+      });
+    });
+
     test("config pushes: pending until answered, answered once, the last answer kept", async () => {
       await withStore(backend, async (store) => {
         await store.registerDevice("c", "token-of-c-123", T0);
