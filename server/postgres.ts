@@ -162,9 +162,11 @@ export class PostgresStore implements Store {
         await client.query("SELECT pg_advisory_lock($1)", [SCHEMA_LOCK]);
         try {
           await client.query(SCHEMA);
-          const old = await client.query(`SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema()
-            AND ((table_name = 'readings' AND column_name = 'device_id') OR (table_name = 'devices' AND column_name = 'key'))`);
-          if (old.rows.length !== 1) {
+          const column = (table: string, name: string) => `EXISTS (SELECT 1 FROM information_schema.columns
+            WHERE table_schema = current_schema() AND table_name = '${table}' AND column_name = '${name}')`;
+          const { rows: [schema] } = await client.query<{ keyed: boolean; old: boolean }>(
+            `SELECT ${column("devices", "key")} AS keyed, ${column("readings", "device_id")} AS old`);
+          if (!schema.keyed || schema.old) {
             throw new Error("this database has readings keyed by the text device id (before devices.key): copy them into the new schema (docs/scale.md, \"Upgrading\")");
           }
         } finally {

@@ -304,6 +304,17 @@ for (const backend of BACKENDS) {
 }
 
 describe("store: postgres only", () => {
+  test("a database whose readings are keyed by the text device id (before devices.key) is refused, not half used", async () => {
+    const url = await cluster!.createDatabase("old");
+    const store = await openStore(url);
+    assert.ok(store instanceof PostgresStore);
+    await store.pool.query("DROP TABLE readings; ALTER TABLE devices DROP COLUMN key");
+    await store.pool.query(`CREATE TABLE readings (device_id text NOT NULL, boot bigint NOT NULL, channel integer NOT NULL, idx bigint NOT NULL,
+      t bigint NOT NULL, day integer NOT NULL, centi integer, fault text, PRIMARY KEY (device_id, boot, channel, idx, day)) PARTITION BY RANGE (day)`);
+    await store.close();
+    await assert.rejects(openStore(url), /Upgrading/);
+  });
+
   test("a reading resent across midnight, dated into the next day's partition, is not stored twice", async () => {
     const store = await openStore(await cluster!.createDatabase("midnight"));
     try {
