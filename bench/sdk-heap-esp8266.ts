@@ -96,6 +96,7 @@ let keys: string[] = [];
 let readings = 0;
 let peakSlots = 0;
 let peakChunks = 0;
+let peakStack = 0;
 const aborts: string[] = [];
 /** The trace just before an abort: what was running. */
 const recent: string[] = [];
@@ -134,6 +135,7 @@ sim.process.stdout!.on("data", (chunk: Buffer) => {
       const values = line.slice(13).split(",").map(Number);
       peakSlots = Math.max(peakSlots, values[keys.indexOf("Slot used")]);
       peakChunks = Math.max(peakChunks, values[keys.indexOf("Chunk used")]);
+      peakStack = Math.max(peakStack, values[keys.indexOf("Stack used")]);
     }
     const heap = /^heap: \d+ slot bytes, \d+ chunk bytes after (\d+) readings/.exec(line);
     if (heap) readings = Number(heap[1]);
@@ -177,6 +179,7 @@ XS heap fixed as on ESP8266 (${MODE}):
   steps:                   ${steps.join(", ") || "none"}
   peak slots in use:       ${slotsUsed} of ${SLOTS} (${(slotsUsed / SLOTS).toFixed(2)}; ${slotsUsed * 16} B on the board)
   peak chunk bytes in use: ${peakChunks} of ${CHUNK_BYTES} (${(peakChunks / CHUNK_BYTES).toFixed(2)})
+  peak stack:              ${peakStack / SLOT_BYTES} of ${STACK} slots (XS's stack peak at function entry, kept per second)
   memory full / aborts:    ${aborts.length ? aborts.join("; ") : "none"}
   on the board this split is ${SLOTS} × 16 + ${CHUNK_BYTES} = ${SLOTS * 16 + CHUNK_BYTES} B of the ${BLOCK_BYTES} B block (${((SLOTS * 16 + CHUNK_BYTES) / BLOCK_BYTES).toFixed(2)})`);
 const boardBytes = SLOTS * 16 + CHUNK_BYTES;
