@@ -5,26 +5,32 @@
  *
  * How the ESP8266's heap is scaled to mcsim: the esp build gives XS one static block of 32 768 bytes
  * (build/devices/esp/manifest.json, `creation.static`) holding the stack (256 slots), the slots and the
- * chunks. A board's slot is 16 bytes, mcsim's 32: what is scarce on the board is the *number* of slots, so
- * the emulation fixes the counts, not the bytes. 32 768 − 256 × 16 (stack) = 28 672 bytes, split as
- * 8 192 bytes of chunks (above the 6.3 KB the live chunk heap reaches, bench/sdk-heap.ts) and
- * (28 672 − 8 192) / 16 = 1 280 slots, by default (HEAP_CHUNK_BYTES moves the split; the manifest is written
- * here, over tests/sdk/heap/manifest.json, with `creation` fixed). Chunks hold the same bytes on
- * both but for the slot arrays inside them (array elements), which are larger on 64-bit: so the chunk half
- * is stricter here than on the board. The board shares the block between slots and chunks as needed; the
- * emulation splits it once, which is also stricter: in the SDK's xs/platforms/mc/xsHosts.c
- * (fxAllocateChunks, fxAllocateSlots, with `creation.static`) chunks grow up from one end of the block and
- * slots down from the other, and a slot allocation that finds no room compacts the chunks and takes what that
- * frees. So a run that passes at ANY split with chunks + 16 × slots ≤ 28 672 bytes fits the board's block,
- * less the board's growth steps (slots 64 at a time when a collection leaves fewer than 64 free, chunks in
- * 512-byte steps: `incremental` in build/devices/esp/manifest.json): about 1.5 KB should be left over.
+ * chunks. 32 768 − 256 × 16 (stack) = 28 672 bytes, split as 8 192 bytes of chunks (above the 6.3 KB the live
+ * chunk heap reaches, bench/sdk-heap.ts) and (28 672 − 8 192) / 16 = 1 280 slots, by default
+ * (HEAP_CHUNK_BYTES moves the split; the manifest is written here, over tests/sdk/heap/manifest.json, with
+ * `creation` fixed). The bench reads the mode from the built mc.so's ELF class (byte 4: 1 = 32-bit, 2 = 64-bit)
+ * and says it in the verdict:
+ * - 32-bit mcsim (an i386 build of the lin app, docs/memory.md "In a 32-bit simulator"): a slot is 16 bytes
+ *   and a pointer 4, as on the ESP8266's Xtensa, so slots and chunks are the board's sizes: the figures are
+ *   the board's, not scaled.
+ * - 64-bit mcsim: a slot is 32 bytes, and what is scarce on the board is the *number* of slots, so the
+ *   emulation fixes the counts, not the bytes (peak slot bytes / 32 = slots, × 16 on the board). Chunks hold
+ *   the same bytes on both but for the slot arrays inside them (array elements) and pointers, which are
+ *   larger on 64-bit: so the chunk half is stricter here than on the board.
+ * The board shares the block between slots and chunks as needed; the emulation splits it once, which is also
+ * stricter: in the SDK's xs/platforms/mc/xsHosts.c (fxAllocateChunks, fxAllocateSlots, with `creation.static`)
+ * chunks grow up from one end of the block and slots down from the other, and a slot allocation that finds no
+ * room compacts the chunks and takes what that frees. So a run that passes at ANY split with
+ * chunks + 16 × slots ≤ 28 672 bytes fits the board's block, less the board's growth steps (slots 64 at a time
+ * when a collection leaves fewer than 64 free, chunks in 512-byte steps: `incremental` in
+ * build/devices/esp/manifest.json): about 1.5 KB should be left over.
  *
  *   HEAP_READINGS=1000 [HEAP_CHUNK_BYTES=8192] [HEAP_SLOTS=1280] [HEAP_TRACE=file] npm run bench:heap:esp8266
  * HEAP_STACK (default 256, the esp build's) sets the stack's slots; the block left for slots and chunks shrinks
  * by 16 bytes a stack slot (a larger stack would be `creation.stack` for esp in manifest.json).
  * HEAP_DEBUG=1 adds the SDK's `debug` module (Debug.gc()) for attribution traces of the garbage-collected heap.
  */
-import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, closeSync, mkdirSync, mkdtempSync, openSync, readSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execFileSync } from "node:child_process";
@@ -74,12 +80,23 @@ execFileSync("mcconfig", ["-i", "-m", "-p", "lin", "-o", out, "manifest.json",
   env: { ...process.env, PATH: `${bin}:${join(process.cwd(), "node_modules", ".bin")}:${process.env.PATH}` },
   stdio: ["ignore", "ignore", "inherit"],
 });
-const sim = startSimulator(join(out, "bin", "lin", "mc", "instrument", "heap-esp8266", "mc.so"), join(work, "xdg"));
+const so = join(out, "bin", "lin", "mc", "instrument", "heap-esp8266", "mc.so");
+/** The ELF class of the app mcsim runs (byte 4 of the file: 1 = 32-bit, 2 = 64-bit) gives XS's slot size. */
+const elfHeader = Buffer.alloc(5);
+const soFile = openSync(so, "r");
+readSync(soFile, elfHeader, 0, 5, 0);
+closeSync(soFile);
+const SLOT_BYTES = elfHeader[4] === 1 ? 16 : 32;
+const MODE = SLOT_BYTES === 16
+  ? "32-bit mcsim: 16-byte slots and 4-byte pointers as on the board, figures not scaled"
+  : "64-bit mcsim: 32-byte slots, slot counts kept (bytes / 32), chunks stricter than the board";
+const sim = startSimulator(so, join(work, "xdg"));
 
 let keys: string[] = [];
 let readings = 0;
 let peakSlots = 0;
 let peakChunks = 0;
+let peakStack = 0;
 const aborts: string[] = [];
 /** The trace just before an abort: what was running. */
 const recent: string[] = [];
@@ -118,6 +135,7 @@ sim.process.stdout!.on("data", (chunk: Buffer) => {
       const values = line.slice(13).split(",").map(Number);
       peakSlots = Math.max(peakSlots, values[keys.indexOf("Slot used")]);
       peakChunks = Math.max(peakChunks, values[keys.indexOf("Chunk used")]);
+      peakStack = Math.max(peakStack, values[keys.indexOf("Stack used")]);
     }
     const heap = /^heap: \d+ slot bytes, \d+ chunk bytes after (\d+) readings/.exec(line);
     if (heap) readings = Number(heap[1]);
@@ -129,7 +147,7 @@ sim.process.stderr!.on("data", (chunk: Buffer) => {
 
 let failure: Error | undefined;
 try {
-  console.log(`mcsim, XS heap fixed at ${SLOTS} slots + ${CHUNK_BYTES} B of chunks (the ESP8266's 32 KB block, see the header): ${READINGS} readings, a reading a second …`);
+  console.log(`${MODE}; XS heap fixed at ${SLOTS} slots + ${CHUNK_BYTES} B of chunks, stack ${STACK} slots (the ESP8266's 32 KB block, see the header): ${READINGS} readings, a reading a second …`);
   await until("the console's banner", () => terminal.output.toString().includes("type help"), 120_000);
   await until("reading 200", () => readings >= 200, 600_000);
   await command("status", /\r\n> $/);
@@ -154,18 +172,19 @@ await server.close();
 await terminal.close();
 rmSync(work, { recursive: true, force: true });
 
-const slotsUsed = peakSlots / 32; // mcsim's slot is 32 bytes
+const slotsUsed = peakSlots / SLOT_BYTES;
 console.log(`
-XS heap fixed as on ESP8266 (mcsim, counts scaled from the esp build's 32 KB block):
+XS heap fixed as on ESP8266 (${MODE}):
   readings sampled:        ${readings} (${stored} stored on the server)
   steps:                   ${steps.join(", ") || "none"}
   peak slots in use:       ${slotsUsed} of ${SLOTS} (${(slotsUsed / SLOTS).toFixed(2)}; ${slotsUsed * 16} B on the board)
   peak chunk bytes in use: ${peakChunks} of ${CHUNK_BYTES} (${(peakChunks / CHUNK_BYTES).toFixed(2)})
+  peak stack:              ${peakStack / SLOT_BYTES} of ${STACK} slots (XS's stack peak at function entry, kept per second)
   memory full / aborts:    ${aborts.length ? aborts.join("; ") : "none"}
   on the board this split is ${SLOTS} × 16 + ${CHUNK_BYTES} = ${SLOTS * 16 + CHUNK_BYTES} B of the ${BLOCK_BYTES} B block (${((SLOTS * 16 + CHUNK_BYTES) / BLOCK_BYTES).toFixed(2)})`);
 const boardBytes = SLOTS * 16 + CHUNK_BYTES;
 const share = `${boardBytes} B on the board, ${((boardBytes / BLOCK_BYTES) * 100).toFixed(0)}% of ${BLOCK_BYTES}, the block less a stack of ${STACK} slots`;
 if (failure || aborts.length) console.log(`  does not fit at this split (${share}): ${failure?.message ?? aborts.join("; ")}`);
-else if (boardBytes <= BLOCK_BYTES) console.log(`  fits the ESP8266 block: ${readings} readings, console, push; chunks ${CHUNK_BYTES} B + slots ${SLOTS} (${share})`);
+else if (boardBytes <= BLOCK_BYTES) console.log(`  fits the ESP8266 block: ${readings} readings, console, push; chunks ${CHUNK_BYTES} B + slots ${SLOTS} (${share}; ${SLOT_BYTES === 16 ? "32-bit, exact" : "64-bit, scaled"})`);
 else console.log(`  passes, but this split is larger than the block (${share}): no fit shown`);
 process.exit(failure || aborts.length ? 1 : 0);
