@@ -310,6 +310,7 @@ class ConsolePort implements SerialPort {
 export class ModdableHost implements Host {
   readonly manifest: Readonly<Record<string, unknown>>;
   readonly chip: string;
+  readonly storeReadings: number | undefined;
   readonly preferences: PreferenceStore = new ModdablePreferences();
   #wifi: WiFi | undefined;
   // Time.ticks is a 32-bit millisecond counter on the boards: unwrap it.
@@ -332,6 +333,8 @@ export class ModdableHost implements Host {
     for (const key in config) if (findField(key)) manifest[key] = config[key];
     this.manifest = manifest;
     this.chip = typeof config.chip === "string" ? config.chip : "Moddable simulator";
+    const readings = config.storeReadings;
+    this.storeReadings = typeof readings === "number" && readings > 0 ? readings : undefined;
     const secure = this.#tls.Socket;
     if (secure) this.#SecureSocket = guarded(secure as new (options: object) => RawSocket);
   }
