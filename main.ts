@@ -18,7 +18,10 @@ import { DutyCycle } from "./modules/power/duty-cycle";
 import { openDeviceConsole } from "./modules/console/device-console";
 
 export const FIRMWARE_VERSION = "0.1.0";
-/** Always-on mode: 2 bytes a reading in RAM, 512 readings are 1 KiB, 8.5 hours at one a minute. */
+/**
+ * Always-on mode: 2 bytes a reading in RAM, 512 readings are 1 KiB, 8.5 hours at one a minute. A platform may
+ * keep fewer (the ESP8266: 256, 4.3 hours, in its 32 KB XS block; manifest.json, docs/memory.md).
+ */
 const STORE_CAPACITY = 512;
 const MAX_BATCH = 120;
 /** Battery mode: the most a wake may stay awake, whatever the network does. */
@@ -59,7 +62,7 @@ export default function main(): void {
   const boots = host.preferences.get("boots");
   let boot = typeof boots === "number" ? boots : 0;
   if (resetReason !== "deep-sleep" || !boot || (wake && fresh)) host.preferences.set("boots", ++boot);
-  const store = wake ? wake.store : new ReadingStore(STORE_CAPACITY);
+  const store = wake ? wake.store : new ReadingStore(host.storeReadings ?? STORE_CAPACITY);
   // The probe `probe.type` names, on the board's pins, in its channel (offset, stuck detection).
   const probe = createProbe(settings, host, boot);
 

@@ -28,6 +28,7 @@
  *   HEAP_READINGS=1000 [HEAP_CHUNK_BYTES=8192] [HEAP_SLOTS=1280] [HEAP_TRACE=file] npm run bench:heap:esp8266
  * HEAP_STACK (default 256, the esp build's) sets the stack's slots; the block left for slots and chunks shrinks
  * by 16 bytes a stack slot (a larger stack would be `creation.stack` for esp in manifest.json).
+ * HEAP_CONSOLE_AT and HEAP_PUSH_AT (default 200 and 400) move the console session and the push, for short runs.
  * HEAP_DEBUG=1 adds the SDK's `debug` module (Debug.gc()) for attribution traces of the garbage-collected heap.
  */
 import { appendFileSync, closeSync, mkdirSync, mkdtempSync, openSync, readSync, rmSync, writeFileSync } from "node:fs";
@@ -40,6 +41,9 @@ import { MODDABLE, startSimulator } from "../tests/sdk/mcsim";
 import { openPseudoTerminal } from "../tests/support/pty";
 
 const READINGS = Number(process.env.HEAP_READINGS ?? 1000);
+/** The reading after which the console is used, and the one after which the configuration is pushed. */
+const CONSOLE_AT = Number(process.env.HEAP_CONSOLE_AT ?? 200);
+const PUSH_AT = Number(process.env.HEAP_PUSH_AT ?? 400);
 /** Stack slots: the esp build's 256 (`creation.stack`), or HEAP_STACK to try another. */
 const STACK = Number(process.env.HEAP_STACK ?? 256);
 /** The esp build's XS block less its stack of 16-byte slots. */
@@ -149,12 +153,12 @@ let failure: Error | undefined;
 try {
   console.log(`${MODE}; XS heap fixed at ${SLOTS} slots + ${CHUNK_BYTES} B of chunks, stack ${STACK} slots (the ESP8266's 32 KB block, see the header): ${READINGS} readings, a reading a second …`);
   await until("the console's banner", () => terminal.output.toString().includes("type help"), 120_000);
-  await until("reading 200", () => readings >= 200, 600_000);
+  await until(`reading ${CONSOLE_AT}`, () => readings >= CONSOLE_AT, 600_000);
   await command("status", /\r\n> $/);
   await command("set batch.size 7", /staged batch\.size = 7/);
   await command("save", /saved: batch\.size/);
   await command("get batch.size", /batch\.size = 7\r\n/);
-  await until("reading 400", () => readings >= 400, 600_000);
+  await until(`reading ${PUSH_AT}`, () => readings >= PUSH_AT, 600_000);
   const pushed = await fetch(`${server.url}/api/devices/${DEVICE}/config`, {
     method: "POST", headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" },
     body: JSON.stringify({ set: { "batch.size": 5, "batch.latency": 30 } }),

@@ -38,20 +38,61 @@ export function decodeUtf8(bytes: Uint8Array, start: number, end: number): strin
 
 /** Encodes well-formed text (lone surrogates become U+FFFD). */
 export function encodeUtf8(text: string): Uint8Array {
-  const bytes: number[] = [];
+  const bytes = new Uint8Array(encodedLength(text));
+  encodeUtf8Into(text, bytes, 0);
+  return bytes;
+}
+
+/** Bytes encodeUtf8 makes of `text` (a lone surrogate: the 3 of U+FFFD). */
+export function encodedLength(text: string): number {
+  let n = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c < 0xdc00 && isLowSurrogate(text.charCodeAt(i + 1))) {
+      n += 4;
+      i++;
+    } else n += 3;
+  }
+  return n;
+}
+
+/**
+ * Writes `text` as UTF-8 into `target` from `at`, wrapping round at its end (a ring), and returns the bytes
+ * written: the caller has checked there is room (encodedLength). No array of numbers on the way: one is 16
+ * bytes a byte on a board, and grown by push (the ESP8266 heap bench ran out of chunks at `set` on one).
+ */
+export function encodeUtf8Into(text: string, target: Uint8Array, at: number): number {
+  const size = target.length;
+  let n = 0;
   for (let i = 0; i < text.length; i++) {
     let c = text.charCodeAt(i);
     if (c >= 0xd800 && c < 0xe000) {
       const next = text.charCodeAt(i + 1);
-      if (c < 0xdc00 && next >= 0xdc00 && next < 0xe000) {
+      if (c < 0xdc00 && isLowSurrogate(next)) {
         c = 0x10000 + ((c - 0xd800) << 10) + (next - 0xdc00);
         i++;
       } else c = 0xfffd;
     }
-    if (c < 0x80) bytes.push(c);
-    else if (c < 0x800) bytes.push(0xc0 | (c >> 6), 0x80 | (c & 0x3f));
-    else if (c < 0x10000) bytes.push(0xe0 | (c >> 12), 0x80 | ((c >> 6) & 0x3f), 0x80 | (c & 0x3f));
-    else bytes.push(0xf0 | (c >> 18), 0x80 | ((c >> 12) & 0x3f), 0x80 | ((c >> 6) & 0x3f), 0x80 | (c & 0x3f));
+    if (c < 0x80) target[(at + n++) % size] = c;
+    else if (c < 0x800) {
+      target[(at + n++) % size] = 0xc0 | (c >> 6);
+      target[(at + n++) % size] = 0x80 | (c & 0x3f);
+    } else if (c < 0x10000) {
+      target[(at + n++) % size] = 0xe0 | (c >> 12);
+      target[(at + n++) % size] = 0x80 | ((c >> 6) & 0x3f);
+      target[(at + n++) % size] = 0x80 | (c & 0x3f);
+    } else {
+      target[(at + n++) % size] = 0xf0 | (c >> 18);
+      target[(at + n++) % size] = 0x80 | ((c >> 12) & 0x3f);
+      target[(at + n++) % size] = 0x80 | ((c >> 6) & 0x3f);
+      target[(at + n++) % size] = 0x80 | (c & 0x3f);
+    }
   }
-  return new Uint8Array(bytes);
+  return n;
+}
+
+function isLowSurrogate(c: number): boolean {
+  return c >= 0xdc00 && c < 0xe000;
 }

@@ -102,6 +102,11 @@ export interface Host {
   scanWifi(done: (networks: WifiNetwork[]) => void): void;
   /** Manifest configuration (`mc/config`), the defaults under stored preferences. */
   readonly manifest: Readonly<Record<string, unknown>>;
+  /**
+   * Readings the always-on store keeps in RAM, where the platform sets its own (the ESP8266's heap: 256, its
+   * manifest's `config.storeReadings`); undefined for the firmware's default.
+   */
+  readonly storeReadings?: number;
   readonly preferences: PreferenceStore;
   /** Device clock in ms: monotonic, never wraps, and continues across deep sleep once resumed. */
   ticks(): number;

@@ -21,7 +21,7 @@ import { parseServerUrl } from "../protocol/endpoint";
 import { frameBytes, type Host, type PreferenceStore, type TlsState, type SerialPort, type WifiNetwork, type TimerHandle, type WebSocketEvents, type WebSocketHandle, type WifiEvent, type WifiOptions } from "./host";
 import type { ProbeIo } from "../../sensors/probe-io";
 import { findField } from "../../config/schema";
-import { encodeUtf8 } from "../console/utf8";
+import { encodedLength, encodeUtf8Into } from "../console/utf8";
 import { eventText, type DeviceEvent } from "./events";
 
 const DOMAIN = "thermocast";
@@ -51,20 +51,21 @@ function guarded(Base: new (options: object) => RawSocket) {
   return class GuardedSocket extends Base {
     #dead = false;
     #client: SocketCallback | undefined;
-    /** Room freed in the send buffer: the SDK's WebSocket client ignores that message, the uplink needs it. */
-    onWritable: (() => void) | undefined;
+    /** Told when room is freed in the send buffer: the SDK's WebSocket client ignores that message, the uplink needs it. */
+    owner: { writable(): void } | undefined;
 
-    // The SDK socket calls `callback`, which the WebSocket client sets; the writable message is taken out.
+    // The SDK socket calls `callback`, which the WebSocket client sets; the writable message is taken out. One
+    // function for every socket (a static method, called with the socket as `this`), not an arrow each.
     set callback(callback: SocketCallback | undefined) {
       this.#client = callback;
     }
     get callback(): SocketCallback {
-      return this.#route;
+      return GuardedSocket.#route;
     }
-    #route = (message: number, value?: number): void => {
-      if (message === SOCKET_WRITABLE) this.onWritable?.();
+    static #route(this: GuardedSocket, message: number, value?: number): void {
+      if (message === SOCKET_WRITABLE) this.owner?.writable();
       else this.#client?.(message, value);
-    };
+    }
 
     /** Bytes the send buffer takes now (the SDK socket's write() with no arguments; less TLS's overhead over TLS). */
     get room(): number {
@@ -115,65 +116,111 @@ function guarded(Base: new (options: object) => RawSocket) {
   };
 }
 type GuardedSocketClass = ReturnType<typeof guarded>;
+type GuardedSocket = InstanceType<GuardedSocketClass>;
 const GuardedSocket = guarded(SocketBase);
 
-/** A WebSocket client on `Socket` (TCP, or TLS with `secure`), its events mapped to the Host's. */
-function openClient(parts: { host: string; port: number; path: string }, headers: string[], events: WebSocketEvents, Socket: GuardedSocketClass, secure: object | undefined): WebSocketHandle {
-  const client = new Client({ host: parts.host, port: parts.port, path: parts.path, headers, Socket, secure } as ConstructorParameters<typeof Client>[0]);
-  let open = true;
-  const socket = (client as unknown as { socket: InstanceType<GuardedSocketClass> }).socket;
-  socket.onWritable = () => {
-    if (open) events.onWritable?.();
-  };
-  // Over TLS the client hears "connected" only once the TLS handshake is done: watch the TCP socket under
-  // it, so that a handshake the device refused (the server's certificate) is told from no connection. The
-  // server spoke (its hello and certificate) in the first case only: some socket layers report a refused
-  // TCP connection as connected first (GuardedSocket).
-  let heard = false, connected = false;
-  const raw = secure ? (socket as unknown as { sock?: { callback: SocketCallback } }).sock : undefined;
-  if (raw) {
-    const inner = raw.callback;
-    raw.callback = (message: number, value?: number) => {
-      if (message === SOCKET_READABLE) heard = true;
-      inner(message, value);
-    };
+/** The SDK's WebSocket client as EventClient extends it: it calls `this.callback` with its messages. */
+interface SdkClient {
+  socket: GuardedSocket;
+  write(text: string): void;
+  close(): void;
+}
+const ClientBase = Client as unknown as new (options: object) => SdkClient;
+
+/**
+ * A WebSocket client on a guarded socket (TCP, or TLS with `secure`), its events mapped to the Host's. The SDK's
+ * client calls `this.callback`: here a method, with the connection's state in fields, so a connection is this
+ * object and its handle, not four closures and the variables they share (docs/memory.md).
+ */
+class EventClient extends ClientBase {
+  #events: WebSocketEvents;
+  #open = true;
+  /** Over TLS: the server spoke (its hello and certificate) before the client heard "connected" or not. */
+  #heard = false;
+  #connected = false;
+
+  constructor(parts: { host: string; port: number; path: string }, headers: string[], events: WebSocketEvents, Socket: GuardedSocketClass, secure: object | undefined) {
+    super({ host: parts.host, port: parts.port, path: parts.path, headers, Socket, secure });
+    this.#events = events;
+    this.socket.owner = this;
+    // Over TLS the client hears "connected" only once the TLS handshake is done: watch the TCP socket under
+    // it, so that a handshake the device refused (the server's certificate) is told from no connection. The
+    // server spoke (its hello and certificate) in the first case only: some socket layers report a refused
+    // TCP connection as connected first (GuardedSocket).
+    const raw = secure ? (this.socket as unknown as { sock?: { callback: SocketCallback } }).sock : undefined;
+    if (raw) {
+      const inner = raw.callback;
+      raw.callback = (message: number, value?: number) => {
+        if (message === SOCKET_READABLE) this.#heard = true;
+        inner(message, value);
+      };
+    }
   }
-  client.callback = (message: number, value?: unknown) => {
-    if (!open) return;
+
+  /** The SDK client's messages. */
+  callback(message: number, value?: unknown): void {
+    if (!this.#open) return;
+    const events = this.#events;
     if (message === Client.connect) {
-      connected = true;
+      this.#connected = true;
       events.onConnect?.();
     } else if (message === Client.handshake) events.onOpen();
     else if (message === Client.receive && typeof value === "string") events.onText(value);
     else if (message === Client.disconnect) {
-      open = false;
-      events.onClose(heard && !connected ? TLS_REFUSED : undefined);
+      this.#open = false;
+      events.onClose(this.#heard && !this.#connected ? TLS_REFUSED : undefined);
     }
-  };
-  return {
-    send(text: string): boolean {
-      if (!open) return true; // the close is reported; what was not sent stays in the store
-      if (socket.room < frameBytes(text)) return false;
+  }
+
+  /** The socket's send buffer has room again (GuardedSocket). */
+  writable(): void {
+    if (this.#open) this.#events.onWritable?.();
+  }
+
+  send(text: string): boolean {
+    if (!this.#open) return true; // the close is reported; what was not sent stays in the store
+    if (this.socket.room < frameBytes(text)) return false;
+    try {
+      this.write(text);
+    } catch {
+      // The peer went away before the client noticed: a write to a dead socket throws, and an
+      // exception escaping a callback aborts XS. Report the close from a fresh turn, not from
+      // inside the caller's loop.
+      this.#open = false;
       try {
-        client.write(text);
-      } catch {
-        // The peer went away before the client noticed: a write to a dead socket throws, and an
-        // exception escaping a callback aborts XS. Report the close from a fresh turn, not from
-        // inside the caller's loop.
-        open = false;
-        try {
-          client.close();
-        } catch {}
-        Timer.set(() => events.onClose(), 0);
-      }
-      return true;
-    },
-    close() {
-      if (!open) return;
-      open = false;
-      client.close();
-    },
-  };
+        this.close();
+      } catch {}
+      const events = this.#events;
+      Timer.set(() => events.onClose(), 0);
+    }
+    return true;
+  }
+
+  /** The handle's close: no event follows. */
+  end(): void {
+    if (!this.#open) return;
+    this.#open = false;
+    this.close();
+  }
+}
+
+/** What the link holds of a connection (`close` is not the SDK client's own, which its callback calls too). */
+class ClientHandle implements WebSocketHandle {
+  #client: EventClient;
+  constructor(client: EventClient) {
+    this.#client = client;
+  }
+  send(text: string): boolean {
+    return this.#client.send(text);
+  }
+  close(): void {
+    this.#client.end();
+  }
+}
+
+/** A WebSocket client on `Socket` (TCP, or TLS with `secure`), its events mapped to the Host's. */
+function openClient(parts: { host: string; port: number; path: string }, headers: string[], events: WebSocketEvents, Socket: GuardedSocketClass, secure: object | undefined): WebSocketHandle {
+  return new ClientHandle(new EventClient(parts, headers, events, Socket, secure));
 }
 
 class ModdablePreferences implements PreferenceStore {
@@ -228,10 +275,16 @@ class ConsolePort implements SerialPort {
   }
 
   write(piece: Uint8Array | string): void {
-    const bytes = typeof piece === "string" ? encodeUtf8(piece) : piece;
     const ring = this.#ring;
-    if (bytes.length > ring.length - this.#count) return; // the console checks `writable` first
-    for (let i = 0; i < bytes.length; i++) ring[(this.#head + this.#count++) % ring.length] = bytes[i];
+    const room = ring.length - this.#count;
+    // Text goes into the ring as it is encoded: no copy of it in between.
+    if (typeof piece === "string") {
+      if (encodedLength(piece) > room) return; // the console checks `writable` first
+      this.#count += encodeUtf8Into(piece, ring, (this.#head + this.#count) % ring.length);
+    } else {
+      if (piece.length > room) return;
+      for (let i = 0; i < piece.length; i++) ring[(this.#head + this.#count++) % ring.length] = piece[i];
+    }
     this.#flush();
   }
 
@@ -257,6 +310,7 @@ class ConsolePort implements SerialPort {
 export class ModdableHost implements Host {
   readonly manifest: Readonly<Record<string, unknown>>;
   readonly chip: string;
+  readonly storeReadings: number | undefined;
   readonly preferences: PreferenceStore = new ModdablePreferences();
   #wifi: WiFi | undefined;
   // Time.ticks is a 32-bit millisecond counter on the boards: unwrap it.
@@ -279,6 +333,8 @@ export class ModdableHost implements Host {
     for (const key in config) if (findField(key)) manifest[key] = config[key];
     this.manifest = manifest;
     this.chip = typeof config.chip === "string" ? config.chip : "Moddable simulator";
+    const readings = config.storeReadings;
+    this.storeReadings = typeof readings === "number" && readings > 0 ? readings : undefined;
     const secure = this.#tls.Socket;
     if (secure) this.#SecureSocket = guarded(secure as new (options: object) => RawSocket);
   }

@@ -170,7 +170,19 @@ export class Link {
     if (what === SOCKET_CONNECT) this.dispatch(LinkEvent.Connected);
     else if (what === SOCKET_OPEN) this.dispatch(LinkEvent.Opened);
     else if (what === SOCKET_TEXT) {
-      if (this.state === LinkState.Online) this.#heard(text!);
+      // A frame while online: the line is alive. Handled here, not in a method of its own: a pushed
+      // configuration is applied at the bottom of this call, and each frame costs stack slots, of which the
+      // ESP8266 has 256 (docs/memory.md). The timer is re-armed before the frame is handled, which may end
+      // the state (and so this timer).
+      if (this.state !== LinkState.Online) return;
+      this.#host.clearTimer(this.#timer);
+      this.#timer = undefined;
+      this.#listen();
+      this.#client.text(text!);
+      if (!this.#confirmed && this.state === LinkState.Online && this.#client.confirmed) {
+        this.#confirmed = true;
+        this.backoff.reset();
+      }
     } else if (what === SOCKET_WRITABLE) {
       if (this.state === LinkState.Online) this.#client.writable();
     } else {
@@ -259,7 +271,19 @@ export class Link {
     this.state = transition.to;
     this.#host.clearTimer(this.#timer);
     this.#timer = undefined;
-    this.#run(transition.action, from, event);
+    // The action, here rather than in a method of its own: connecting sends `hello` at the bottom of this
+    // call, inside the socket's callback, and each frame costs stack slots (256 on the ESP8266, docs/memory.md).
+    switch (transition.action) {
+      case "joinWifi": this.#joinWifi(); break;
+      case "connect": this.#connect(); break;
+      case "handshake": this.#handshake(); break;
+      case "goOnline": this.#goOnline(); break;
+      case "ping": this.#ping(); break;
+      case "retryLater": this.#retryLater(from, event); break;
+      case "suspend": this.#suspend(); break;
+      case "rejoin": this.#rejoin(); break;
+      case "shutDown": this.#shutDown(); break;
+    }
     this.onTransition?.(from, event, transition.to);
   }
 
@@ -364,39 +388,12 @@ export class Link {
   }
 
   /** The actions are private: only a transition of the table runs one. */
-  #run(action: LinkAction, from: LinkStateName, event: LinkEventName): void {
-    switch (action) {
-      case "joinWifi": return this.#joinWifi();
-      case "connect": return this.#connect();
-      case "handshake": return this.#handshake();
-      case "goOnline": return this.#goOnline();
-      case "ping": return this.#ping();
-      case "retryLater": return this.#retryLater(from, event);
-      case "suspend": return this.#suspend();
-      case "rejoin": return this.#rejoin();
-      case "shutDown": return this.#shutDown();
-    }
-  }
-
   /** Takes the last error to report it once, in `hello`. */
   takeError(): string {
     const error = this.lastError;
     this.lastError = "";
     this.lastErrorCode = LinkError.None;
     return error;
-  }
-
-  /** A frame arrived while online: the line is alive. */
-  #heard(text: string): void {
-    // Re-armed before the frame is handled, which may end the state (and so this timer).
-    this.#host.clearTimer(this.#timer);
-    this.#timer = undefined;
-    this.#listen();
-    this.#client.text(text);
-    if (!this.#confirmed && this.state === LinkState.Online && this.#client.confirmed) {
-      this.#confirmed = true;
-      this.backoff.reset();
-    }
   }
 
   #listen(): void {
