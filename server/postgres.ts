@@ -36,11 +36,13 @@ export const NEAR_MS = 15 * 60_000;
 const DAYS_AHEAD = 2;
 /**
  * Transactions a node's writer runs at once (THERMOCAST_PG_WRITERS): while one waits for its WAL flush or
- * its reply, the others keep PostgreSQL busy. Groups are not bounded below the commit queue's 8192: bounded
- * at 2048 readings, one node's ceiling fell from ~147 000 to ~109 000/s here and a paced backlog no longer
- * drained (docs/scale.md).
+ * its reply, the others keep PostgreSQL busy. 3, not 4, since the integer key and no time index made a
+ * group cheaper: with 4 in flight at 100 000 readings/s paced the groups shrank to ~170 readings and
+ * PostgreSQL spent its CPU per transaction (87% of a core, ack p99 234 ms); with 3, ~210 readings, p99 131
+ * ms; with 2, ~470 readings and 56% but a lower ceiling (docs/scale.md). Groups are not bounded below the
+ * commit queue's 8192 (bounded at 2048, a paced backlog no longer drained).
  */
-const PG_WRITERS = 4;
+const PG_WRITERS = 3;
 /** The one channel every node listens on. */
 const CHANNEL = "thermocast";
 /** NOTIFY payloads are at most 8000 bytes; readings that do not fit are announced as a changed row only. */

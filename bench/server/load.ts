@@ -20,7 +20,7 @@
  * with 1, 2 and 4 writers (its ceiling here), then one node and two nodes on one database, and the SQLite
  * server, each paced at BENCH_RATE (default 100 000 readings/s) and overloaded, with ack p50/p99 and the
  * ratios between them. BENCH_PHASES=alone,one,two,sqlite (the default) picks phases. Figures and what
- * changed run to run: docs/scale.md ("Measured"; run 4: the direct COPY in one round trip, 4 writers).
+ * changed run to run: docs/scale.md ("Measured"; run 4: the integer device key, no time index, 3 writers).
  *
  * Every phase also says where the time went: CPU of the server process (all threads), of its event loop, of
  * the writer's transactions, of the clients and of every other process on the machine (/proc/stat), and
@@ -354,7 +354,7 @@ async function mainPostgres() {
     console.log(`PostgreSQL ${version}, a private cluster on 127.0.0.1:${cluster.port}: fsync and synchronous_commit on (an ack means on disk), ` +
       `shared_buffers 256MB; it shares the ${cpus().length} cores with the nodes and the clients\n`);
 
-    // 1, 2 and 4 transactions at once (4: a node's default, server/postgres.ts).
+    // 1, 2 and 4 transactions at once (a node's default is 3: server/postgres.ts).
     const alone = [1, 2, 4].map(() => ({ rowsPerSecond: NaN }));
     if (PHASES.has("alone")) {
       console.log("1. PostgreSQL alone: the server's writer (PostgresWriter: COPY straight into the day's partition, counts), groups of " +
