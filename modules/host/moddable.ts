@@ -67,6 +67,25 @@ function guarded(Base: new (options: object) => RawSocket) {
       else this.#client?.(message, value);
     }
 
+    /**
+     * `text` as one masked WebSocket text frame, as the SDK client's `write` makes it (with the zero mask it
+     * uses), written here: one frame on the stack where the client's `write` and this class's `write(...data)`
+     * were two and the arguments twice (connecting peaked at 253 of the ESP8266's 256 stack slots). Throws
+     * as the client does for 64 KB or more; the caller has checked `room` (frameBytes).
+     */
+    sendText(text: string): void {
+      const message = (ArrayBuffer as unknown as { fromString(text: string): ArrayBuffer }).fromString(text);
+      const length = message.byteLength;
+      if (length >= 65536) throw new Error("message too long");
+      if (this.#dead) return;
+      try {
+        if (length < 126) super.write(0x81, length | 0x80, 0, 0, 0, 0, message);
+        else super.write(0x81, 126 | 0x80, length >> 8, length & 0xff, 0, 0, 0, 0, message);
+      } catch {
+        this.#fail();
+      }
+    }
+
     /** Bytes the send buffer takes now (the SDK socket's write() with no arguments; less TLS's overhead over TLS). */
     get room(): number {
       if (this.#dead) return 0;
@@ -177,30 +196,25 @@ class EventClient extends ClientBase {
     if (this.#open) this.#events.onWritable?.();
   }
 
-  send(text: string): boolean {
-    if (!this.#open) return true; // the close is reported; what was not sent stays in the store
-    if (this.socket.room < frameBytes(text)) return false;
-    try {
-      this.write(text);
-    } catch {
-      // The peer went away before the client noticed: a write to a dead socket throws, and an
-      // exception escaping a callback aborts XS. Report the close from a fresh turn, not from
-      // inside the caller's loop.
-      this.#open = false;
-      try {
-        this.close();
-      } catch {}
-      const events = this.#events;
-      Timer.set(() => events.onClose(), 0);
-    }
-    return true;
-  }
-
   /** The handle's close: no event follows. */
   end(): void {
     if (!this.#open) return;
     this.#open = false;
     this.close();
+  }
+
+  /** The send failed: no more events from the client; the close is reported from a fresh turn. */
+  lost(): void {
+    this.#open = false;
+    try {
+      this.close();
+    } catch {}
+    const events = this.#events;
+    Timer.set(() => events.onClose(), 0);
+  }
+
+  get open(): boolean {
+    return this.#open;
   }
 }
 
@@ -210,8 +224,20 @@ class ClientHandle implements WebSocketHandle {
   constructor(client: EventClient) {
     this.#client = client;
   }
+  /** Here rather than a call on to the client: a frame less on the stack when `hello` goes out (connecting). */
   send(text: string): boolean {
-    return this.#client.send(text);
+    const client = this.#client;
+    if (!client.open) return true; // the close is reported; what was not sent stays in the store
+    const socket = client.socket;
+    if (socket.room < frameBytes(text)) return false;
+    try {
+      socket.sendText(text);
+    } catch {
+      // Whatever the write threw: an exception escaping a callback aborts XS. Report the close from a fresh
+      // turn, not from inside the caller's loop.
+      client.lost();
+    }
+    return true;
   }
   close(): void {
     this.#client.end();
