@@ -67,25 +67,6 @@ function guarded(Base: new (options: object) => RawSocket) {
       else this.#client?.(message, value);
     }
 
-    /**
-     * `text` as one masked WebSocket text frame, as the SDK client's `write` makes it (with the zero mask it
-     * uses), written here: one frame on the stack where the client's `write` and this class's `write(...data)`
-     * were two and the arguments twice (connecting peaked at 253 of the ESP8266's 256 stack slots). Throws
-     * as the client does for 64 KB or more; the caller has checked `room` (frameBytes).
-     */
-    sendText(text: string): void {
-      const message = (ArrayBuffer as unknown as { fromString(text: string): ArrayBuffer }).fromString(text);
-      const length = message.byteLength;
-      if (length >= 65536) throw new Error("message too long");
-      if (this.#dead) return;
-      try {
-        if (length < 126) super.write(0x81, length | 0x80, 0, 0, 0, 0, message);
-        else super.write(0x81, 126 | 0x80, length >> 8, length & 0xff, 0, 0, 0, 0, message);
-      } catch {
-        this.#fail();
-      }
-    }
-
     /** Bytes the send buffer takes now (the SDK socket's write() with no arguments; less TLS's overhead over TLS). */
     get room(): number {
       if (this.#dead) return 0;
@@ -231,10 +212,10 @@ class ClientHandle implements WebSocketHandle {
     const socket = client.socket;
     if (socket.room < frameBytes(text)) return false;
     try {
-      socket.sendText(text);
+      client.write(text);
     } catch {
-      // Whatever the write threw: an exception escaping a callback aborts XS. Report the close from a fresh
-      // turn, not from inside the caller's loop.
+      // The peer went away before the client noticed: a write to a dead socket throws, and an exception
+      // escaping a callback aborts XS. Report the close from a fresh turn, not from inside the caller's loop.
       client.lost();
     }
     return true;
