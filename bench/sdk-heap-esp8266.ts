@@ -4,12 +4,12 @@
  * a fixed heap runs out (incremental sizes 0: xs/sources/xsMemory.c), so the run itself is the check.
  *
  * How the ESP8266's heap is scaled to mcsim: the esp build gives XS one static block of 32 768 bytes
- * (build/devices/esp/manifest.json, `creation.static`) holding the stack (256 slots), the slots and the
- * chunks. 32 768 − 256 × 16 (stack) = 28 672 bytes, split as 8 192 bytes of chunks (above the 6.3 KB the live
- * chunk heap reaches, bench/sdk-heap.ts) and (28 672 − 8 192) / 16 = 1 280 slots, by default
- * (HEAP_CHUNK_BYTES moves the split; the manifest is written here, over tests/sdk/heap/manifest.json, with
- * `creation` fixed). The bench reads the mode from the built mc.so's ELF class (byte 4: 1 = 32-bit, 2 = 64-bit)
- * and says it in the verdict:
+ * (build/devices/esp/manifest.json, `creation.static`) holding the stack (256 slots in the SDK's esp build,
+ * 288 in thermocast's: `creation.stack` in manifest_firmware.json, docs/memory.md), the slots and the
+ * chunks. 32 768 − 288 × 16 (stack) = 28 160 bytes, split as 9 216 bytes of chunks and
+ * (28 160 − 9 216) / 16 = 1 184 slots, by default, the split measured to fit (HEAP_CHUNK_BYTES moves the
+ * split; the manifest is written here, over tests/sdk/heap/manifest.json, with `creation` fixed). The bench
+ * reads the mode from the built mc.so's ELF class (byte 4: 1 = 32-bit, 2 = 64-bit) and says it in the verdict:
  * - 32-bit mcsim (an i386 build of the lin app, docs/memory.md "In a 32-bit simulator"): a slot is 16 bytes
  *   and a pointer 4, as on the ESP8266's Xtensa, so slots and chunks are the board's sizes: the figures are
  *   the board's, not scaled.
@@ -21,13 +21,13 @@
  * stricter: in the SDK's xs/platforms/mc/xsHosts.c (fxAllocateChunks, fxAllocateSlots, with `creation.static`)
  * chunks grow up from one end of the block and slots down from the other, and a slot allocation that finds no
  * room compacts the chunks and takes what that frees. So a run that passes at ANY split with
- * chunks + 16 × slots ≤ 28 672 bytes fits the board's block, less the board's growth steps (slots 64 at a time
+ * chunks + 16 × slots ≤ 28 160 bytes fits the board's block, less the board's growth steps (slots 64 at a time
  * when a collection leaves fewer than 64 free, chunks in 512-byte steps: `incremental` in
  * build/devices/esp/manifest.json): about 1.5 KB should be left over.
  *
- *   HEAP_READINGS=1000 [HEAP_CHUNK_BYTES=8192] [HEAP_SLOTS=1280] [HEAP_TRACE=file] npm run bench:heap:esp8266
- * HEAP_STACK (default 256, the esp build's) sets the stack's slots; the block left for slots and chunks shrinks
- * by 16 bytes a stack slot (a larger stack would be `creation.stack` for esp in manifest.json).
+ *   HEAP_READINGS=1000 [HEAP_CHUNK_BYTES=9216] [HEAP_SLOTS=1184] [HEAP_TRACE=file] npm run bench:heap:esp8266
+ * HEAP_STACK (default 288, thermocast's esp build's) sets the stack's slots; the block left for slots and
+ * chunks shrinks by 16 bytes a stack slot.
  * HEAP_CONSOLE_AT and HEAP_PUSH_AT (default 200 and 400) move the console session and the push, for short runs.
  * HEAP_DEBUG=1 adds the SDK's `debug` module (Debug.gc()) for attribution traces of the garbage-collected heap.
  */
@@ -44,11 +44,11 @@ const READINGS = Number(process.env.HEAP_READINGS ?? 1000);
 /** The reading after which the console is used, and the one after which the configuration is pushed. */
 const CONSOLE_AT = Number(process.env.HEAP_CONSOLE_AT ?? 200);
 const PUSH_AT = Number(process.env.HEAP_PUSH_AT ?? 400);
-/** Stack slots: the esp build's 256 (`creation.stack`), or HEAP_STACK to try another. */
-const STACK = Number(process.env.HEAP_STACK ?? 256);
+/** Stack slots: thermocast's esp build's 288 (`creation.stack`), or HEAP_STACK to try another. */
+const STACK = Number(process.env.HEAP_STACK ?? 288);
 /** The esp build's XS block less its stack of 16-byte slots. */
 const BLOCK_BYTES = 32768 - STACK * 16;
-const CHUNK_BYTES = Number(process.env.HEAP_CHUNK_BYTES ?? 8192);
+const CHUNK_BYTES = Number(process.env.HEAP_CHUNK_BYTES ?? 9216);
 const SLOTS = Number(process.env.HEAP_SLOTS ?? Math.floor((BLOCK_BYTES - CHUNK_BYTES) / 16));
 /** A file to keep the firmware's whole trace in (instrumentation lines included), for attribution. */
 const TRACE = process.env.HEAP_TRACE;

@@ -271,8 +271,9 @@ export class Link {
     this.state = transition.to;
     this.#host.clearTimer(this.#timer);
     this.#timer = undefined;
-    // The action, here rather than in a method of its own: connecting sends `hello` at the bottom of this
-    // call, inside the socket's callback, and each frame costs stack slots (256 on the ESP8266, docs/memory.md).
+    // The action (private: only a transition of the table runs one), here rather than in a method of its own:
+    // connecting sends `hello` at the bottom of this call, inside the socket's callback, and each frame costs
+    // stack slots (256 on the ESP8266, docs/memory.md).
     switch (transition.action) {
       case "joinWifi": this.#joinWifi(); break;
       case "connect": this.#connect(); break;
@@ -387,7 +388,6 @@ export class Link {
     this.#wifiUp = false;
   }
 
-  /** The actions are private: only a transition of the table runs one. */
   /** Takes the last error to report it once, in `hello`. */
   takeError(): string {
     const error = this.lastError;

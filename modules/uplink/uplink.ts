@@ -145,18 +145,9 @@ export class Uplink implements LinkClient {
       case "welcome":
         this.#welcomed = true;
         return this.#checkIdle();
-      case "cfg": {
-        // Answered here, not in a method of its own: this runs at the bottom of the socket's callback, and
-        // each frame costs stack slots, of which the ESP8266 has 256 (docs/memory.md).
-        if (!frame.set || typeof frame.set !== "object") break;
-        const { applied, refused } = this.#options.applyConfig(frame.set as Record<string, unknown>);
-        let ok = true;
-        for (const _ in refused) ok = false;
-        const reply = ok ? { t: "cfgack", id: frame.id, ok, applied } : { t: "cfgack", id: frame.id, ok, applied, refused };
-        if (this.#outbox.length < OUTBOX) this.#transmit(JSON.stringify(reply));
-        else this.unanswered++;
-        return;
-      }
+      case "cfg":
+        if (frame.set && typeof frame.set === "object") return this.#configure(frame.id, frame.set as Record<string, unknown>);
+        break;
       case "err":
         return this.#error(String(frame.code), String(frame.msg ?? ""), frame.s);
       case "pong":
@@ -261,6 +252,15 @@ export class Uplink implements LinkClient {
     if (typeof seq !== "number" || this.#window.find(seq) < 0) return;
     if (SESSION_ERRORS.indexOf(code) >= 0) return this.#options.fail(LinkEvent.Closed, LinkError.Connect, `server: ${code}`);
     this.#answered(seq, false);
+  }
+
+  #configure(id: unknown, set: Record<string, unknown>): void {
+    const { applied, refused } = this.#options.applyConfig(set);
+    let ok = true;
+    for (const _ in refused) ok = false;
+    const reply = ok ? { t: "cfgack", id, ok, applied } : { t: "cfgack", id, ok, applied, refused };
+    if (this.#outbox.length < OUTBOX) this.#transmit(JSON.stringify(reply));
+    else this.unanswered++;
   }
 
   /** Sends `text` now if nothing waits before it and the socket has room, else queues it for `writable`. */
